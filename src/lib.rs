@@ -1,0 +1,5 @@
+//! segq: a segment query language and engine for sales contact data.
+#![forbid(unsafe_code)]
+
+pub mod diagnostic;
+pub mod syntax;
