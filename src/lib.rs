@@ -3,3 +3,5 @@
 
 pub mod diagnostic;
 pub mod syntax;
+pub mod schema;
+pub mod time;
