@@ -5,3 +5,5 @@ pub mod diagnostic;
 pub mod syntax;
 pub mod schema;
 pub mod time;
+pub mod gen;
+pub mod store;

@@ -1,0 +1,513 @@
+//! Row-at-a-time table building: each row is parsed whole (so a bad cell
+//! rejects the row and changes nothing), then appended to typed column
+//! builders. Columns the schema does not declare are collected as
+//! dictionary codes and typed at [`TableBuilder::finish`], parsing each
+//! distinct value once.
+
+use super::column::{float_key, BoolColumn, DictColumn, NumColumn, SetColumn, MISSING};
+use super::{Column, ColumnData, Table};
+use crate::schema::{parse_bool, parse_float, parse_int, FieldSpec, FieldType, Inference};
+use crate::time;
+use ahash::{AHashMap, AHashSet};
+use roaring::RoaringBitmap;
+
+/// One input cell: CSV gives text; JSON may give a list for a set field.
+#[derive(Debug, Clone, Copy)]
+pub enum CellIn<'a> {
+    Text(&'a str),
+    List(&'a [String]),
+}
+
+/// A cell that does not fit its column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellError {
+    /// Column index (0-based) in the table's column order.
+    pub column: usize,
+    pub message: String,
+}
+
+/// A cell after parsing, before it is appended.
+#[derive(Debug)]
+enum Parsed<'a> {
+    Missing,
+    Text(&'a str),
+    Key(i64),
+    Bool(bool),
+    Members(Vec<&'a str>),
+}
+
+#[derive(Debug, Default)]
+struct Dict {
+    lookup: AHashMap<String, u32>,
+    values: Vec<String>,
+    codes: Vec<u32>,
+}
+
+impl Dict {
+    fn with_values(values: &[String]) -> Dict {
+        let mut d = Dict::default();
+        for v in values {
+            d.code(v);
+        }
+        d
+    }
+
+    fn code(&mut self, v: &str) -> u32 {
+        if let Some(&c) = self.lookup.get(v) {
+            return c;
+        }
+        let c = self.values.len() as u32;
+        self.values.push(v.to_string());
+        self.lookup.insert(v.to_string(), c);
+        c
+    }
+}
+
+#[derive(Debug)]
+enum Builder {
+    Dict { dict: Dict, declared: bool },
+    Num { keys: Vec<i64>, present: Vec<u32> },
+    Bool { trues: Vec<u32>, present: Vec<u32> },
+    Set { dict: Dict, declared: bool, rows: Vec<Vec<u32>> },
+    /// Undeclared: raw text codes, typed at finish.
+    Infer { dict: Dict, inference: Inference },
+}
+
+/// Builds one table from rows of cells in column order.
+#[derive(Debug)]
+pub struct TableBuilder {
+    name: String,
+    specs: Vec<Option<FieldSpec>>,
+    names: Vec<String>,
+    builders: Vec<Builder>,
+    key: Option<usize>,
+    text_keys: AHashSet<String>,
+    int_keys: AHashSet<i64>,
+    len: u32,
+}
+
+/// Rows a table may hold: row numbers are u32 and `u32::MAX` marks "none".
+pub const MAX_ROWS: u32 = u32::MAX - 1;
+
+impl TableBuilder {
+    /// `columns`: each column's name and its declaration, if declared.
+    /// `key`: the key column's index.
+    pub fn new(name: &str, columns: Vec<(String, Option<FieldSpec>)>, key: Option<usize>) -> TableBuilder {
+        let mut names = Vec::new();
+        let mut specs = Vec::new();
+        let mut builders = Vec::new();
+        for (n, spec) in columns {
+            let builder = match &spec {
+                None => Builder::Infer {
+                    dict: Dict::default(),
+                    inference: Inference::default(),
+                },
+                Some(s) => match s.ty {
+                    FieldType::Enum { .. } | FieldType::String | FieldType::Ref => Builder::Dict {
+                        dict: s.values.as_deref().map_or_else(Dict::default, Dict::with_values),
+                        declared: s.values.is_some(),
+                    },
+                    FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime => Builder::Num {
+                        keys: Vec::new(),
+                        present: Vec::new(),
+                    },
+                    FieldType::Bool => Builder::Bool {
+                        trues: Vec::new(),
+                        present: Vec::new(),
+                    },
+                    FieldType::Set => Builder::Set {
+                        dict: s.values.as_deref().map_or_else(Dict::default, Dict::with_values),
+                        declared: s.values.is_some(),
+                        rows: Vec::new(),
+                    },
+                },
+            };
+            names.push(n);
+            specs.push(spec);
+            builders.push(builder);
+        }
+        TableBuilder {
+            name: name.to_string(),
+            specs,
+            names,
+            builders,
+            key,
+            text_keys: AHashSet::new(),
+            int_keys: AHashSet::new(),
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn column_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Parses and appends one row, or rejects it whole.
+    pub fn push_row(&mut self, cells: &[CellIn<'_>]) -> Result<(), CellError> {
+        debug_assert_eq!(cells.len(), self.builders.len());
+        if self.len >= MAX_ROWS {
+            return Err(CellError {
+                column: 0,
+                message: format!("table `{}` is full ({MAX_ROWS} rows)", self.name),
+            });
+        }
+        let mut parsed = Vec::with_capacity(cells.len());
+        for (i, cell) in cells.iter().enumerate() {
+            let p = self.parse(i, *cell).map_err(|message| CellError { column: i, message })?;
+            parsed.push(p);
+        }
+        if let Some(k) = self.key {
+            let fresh = match &parsed[k] {
+                Parsed::Missing => {
+                    return Err(CellError {
+                        column: k,
+                        message: format!("the key `{}` is missing", self.names[k]),
+                    })
+                }
+                Parsed::Key(v) => !self.int_keys.contains(v),
+                Parsed::Text(t) => !self.text_keys.contains(*t),
+                _ => true,
+            };
+            if !fresh {
+                return Err(CellError {
+                    column: k,
+                    message: format!("duplicate key {}", cell_text(cells[k])),
+                });
+            }
+            match &parsed[k] {
+                Parsed::Key(v) => {
+                    self.int_keys.insert(*v);
+                }
+                Parsed::Text(t) => {
+                    self.text_keys.insert(t.to_string());
+                }
+                _ => {}
+            }
+        }
+        let row = self.len;
+        for (b, p) in self.builders.iter_mut().zip(parsed) {
+            append(b, row, p);
+        }
+        self.len += 1;
+        Ok(())
+    }
+
+    fn parse<'a>(&self, i: usize, cell: CellIn<'a>) -> Result<Parsed<'a>, String> {
+        let builder = &self.builders[i];
+        let spec = self.specs[i].as_ref();
+        let text = match cell {
+            CellIn::List(items) => {
+                return match builder {
+                    Builder::Set { dict, declared, .. } => {
+                        let mut members: Vec<&str> = Vec::new();
+                        for item in items {
+                            if item.is_empty() {
+                                continue;
+                            }
+                            if *declared && !dict.lookup.contains_key(item.as_str()) {
+                                return Err(not_declared(item, spec));
+                            }
+                            if !members.contains(&item.as_str()) {
+                                members.push(item);
+                            }
+                        }
+                        Ok(if members.is_empty() {
+                            Parsed::Missing
+                        } else {
+                            Parsed::Members(members)
+                        })
+                    }
+                    _ => Err(format!("a list is only allowed for set fields, and `{}` is not one", self.names[i])),
+                };
+            }
+            CellIn::Text(t) => t,
+        };
+        if text.trim().is_empty() {
+            return Ok(Parsed::Missing);
+        }
+        match builder {
+            Builder::Infer { .. } => Ok(Parsed::Text(text)),
+            Builder::Dict { dict, declared } => {
+                if *declared && !dict.lookup.contains_key(text) {
+                    Err(not_declared(text, spec))
+                } else {
+                    Ok(Parsed::Text(text))
+                }
+            }
+            Builder::Bool { .. } => {
+                parse_bool(text).map(Parsed::Bool).ok_or_else(|| format!("{} is not a bool (true or false)", quote(text)))
+            }
+            Builder::Num { .. } => {
+                let spec = spec.expect("declared");
+                parse_key(&spec.ty, spec.format.as_deref(), text).map(Parsed::Key).ok_or_else(|| {
+                    let what = match (&spec.ty, &spec.format) {
+                        (_, Some(f)) => format!("a {} in the format `{f}`", spec.ty),
+                        (FieldType::Int, _) => "an int".to_string(),
+                        (FieldType::Float, _) => "a number".to_string(),
+                        (FieldType::Date, _) => "a date (YYYY-MM-DD)".to_string(),
+                        _ => "a date-time (YYYY-MM-DDTHH:MM:SSZ)".to_string(),
+                    };
+                    format!("{} is not {what}", quote(text))
+                })
+            }
+            Builder::Set { dict, declared, .. } => {
+                let sep = spec.map_or(";", |s| s.separator.as_str());
+                let mut members: Vec<&str> = Vec::new();
+                for m in text.split(sep).map(str::trim).filter(|m| !m.is_empty()) {
+                    if *declared && !dict.lookup.contains_key(m) {
+                        return Err(not_declared(m, spec));
+                    }
+                    if !members.contains(&m) {
+                        members.push(m);
+                    }
+                }
+                Ok(if members.is_empty() {
+                    Parsed::Missing
+                } else {
+                    Parsed::Members(members)
+                })
+            }
+        }
+    }
+
+    /// Finishes every column: typed, indexed, ready to query.
+    pub fn finish(self) -> Table {
+        let len = self.len;
+        let mut columns = Vec::with_capacity(self.builders.len());
+        let mut separators = Vec::new();
+        for ((name, spec), builder) in self.names.into_iter().zip(self.specs).zip(self.builders) {
+            separators.push(spec.as_ref().map_or(";".to_string(), |s| s.separator.clone()));
+            columns.push(finish_column(name, spec, builder, len));
+        }
+        Table {
+            name: self.name,
+            len,
+            columns,
+            key: self.key,
+            all: RoaringBitmap::from_sorted_iter(0..len).expect("ascending"),
+            separators,
+        }
+    }
+}
+
+fn cell_text(cell: CellIn<'_>) -> String {
+    match cell {
+        CellIn::Text(t) => quote(t),
+        CellIn::List(l) => format!("{l:?}"),
+    }
+}
+
+fn quote(text: &str) -> String {
+    let short: String = text.chars().take(60).collect();
+    if short.len() < text.len() {
+        format!("{short:?}…")
+    } else {
+        format!("{short:?}")
+    }
+}
+
+fn not_declared(value: &str, spec: Option<&FieldSpec>) -> String {
+    let values = spec.and_then(|s| s.values.as_ref());
+    let near = values
+        .map(|v| crate::diagnostic::nearest(value, v.iter().map(String::as_str), 3))
+        .unwrap_or_default();
+    let mut msg = format!(
+        "{} is not one of the values declared for `{}`",
+        quote(value),
+        spec.map_or("?", |s| s.name.as_str())
+    );
+    if !near.is_empty() {
+        msg.push_str(&format!(" (nearest: {})", near.join(", ")));
+    }
+    msg
+}
+
+/// Parses a numeric/temporal cell to its ordered i64 key.
+pub fn parse_key(ty: &FieldType, format: Option<&str>, text: &str) -> Option<i64> {
+    match (ty, format) {
+        (FieldType::Date, Some(f)) => time::parse_with_format(text, f, false),
+        (FieldType::DateTime, Some(f)) => time::parse_with_format(text, f, true),
+        (FieldType::Int, _) => parse_int(text),
+        (FieldType::Float, _) => parse_float(text).map(float_key),
+        (FieldType::Date, None) => time::parse_date(text),
+        (FieldType::DateTime, None) => time::parse_date(text).or_else(|| time::parse_datetime(text)),
+        _ => None,
+    }
+}
+
+fn append(b: &mut Builder, row: u32, p: Parsed<'_>) {
+    match (b, p) {
+        (Builder::Dict { dict, .. } | Builder::Infer { dict, .. }, Parsed::Missing) => dict.codes.push(MISSING),
+        (Builder::Infer { dict, inference }, Parsed::Text(t)) => {
+            if !dict.lookup.contains_key(t) {
+                inference.observe(t);
+            } else {
+                inference.present += 1;
+            }
+            let c = dict.code(t);
+            dict.codes.push(c);
+        }
+        (Builder::Dict { dict, .. }, Parsed::Text(t)) => {
+            let c = dict.code(t);
+            dict.codes.push(c);
+        }
+        (Builder::Num { keys, .. }, Parsed::Missing) => keys.push(0),
+        (Builder::Num { keys, present }, Parsed::Key(k)) => {
+            keys.push(k);
+            present.push(row);
+        }
+        (Builder::Bool { .. }, Parsed::Missing) => {}
+        (Builder::Bool { trues, present }, Parsed::Bool(v)) => {
+            present.push(row);
+            if v {
+                trues.push(row);
+            }
+        }
+        (Builder::Set { rows, .. }, Parsed::Missing) => rows.push(Vec::new()),
+        (Builder::Set { dict, rows, .. }, Parsed::Members(m)) => {
+            rows.push(m.into_iter().map(|v| dict.code(v)).collect());
+        }
+        (b, p) => unreachable!("cell {p:?} for builder {b:?}"),
+    }
+}
+
+fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u32) -> Column {
+    let sorted = |rows: Vec<u32>| RoaringBitmap::from_sorted_iter(rows).expect("ascending");
+    match builder {
+        Builder::Dict { dict, .. } => Column {
+            name,
+            ty: spec.expect("declared").ty,
+            data: ColumnData::Dict(DictColumn::new(dict.values, dict.codes)),
+        },
+        Builder::Num { keys, present } => Column {
+            name,
+            ty: spec.expect("declared").ty,
+            data: ColumnData::Num(NumColumn::new(keys, sorted(present))),
+        },
+        Builder::Bool { trues, present } => Column {
+            name,
+            ty: FieldType::Bool,
+            data: ColumnData::Bool(BoolColumn {
+                trues: sorted(trues),
+                present: sorted(present),
+            }),
+        },
+        Builder::Set { dict, rows, .. } => Column {
+            name,
+            ty: FieldType::Set,
+            data: ColumnData::Set(SetColumn::new(dict.values, rows)),
+        },
+        Builder::Infer { dict, inference } => {
+            let ty = inference.decide(dict.values.len());
+            let data = match ty {
+                FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime => {
+                    let code_keys: Vec<i64> = dict
+                        .values
+                        .iter()
+                        .map(|v| parse_key(&ty, None, v).expect("inference checked every value"))
+                        .collect();
+                    let mut keys = Vec::with_capacity(len as usize);
+                    let mut present = Vec::new();
+                    for (r, &c) in dict.codes.iter().enumerate() {
+                        if c == MISSING {
+                            keys.push(0);
+                        } else {
+                            keys.push(code_keys[c as usize]);
+                            present.push(r as u32);
+                        }
+                    }
+                    ColumnData::Num(NumColumn::new(keys, sorted(present)))
+                }
+                FieldType::Bool => {
+                    let code_bool: Vec<bool> = dict.values.iter().map(|v| parse_bool(v) == Some(true)).collect();
+                    let mut trues = Vec::new();
+                    let mut present = Vec::new();
+                    for (r, &c) in dict.codes.iter().enumerate() {
+                        if c != MISSING {
+                            present.push(r as u32);
+                            if code_bool[c as usize] {
+                                trues.push(r as u32);
+                            }
+                        }
+                    }
+                    ColumnData::Bool(BoolColumn {
+                        trues: sorted(trues),
+                        present: sorted(present),
+                    })
+                }
+                _ => ColumnData::Dict(DictColumn::new(dict.values, dict.codes)),
+            };
+            Column { name, ty, data }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Cell;
+
+    fn text(cells: &[&'static str]) -> Vec<CellIn<'static>> {
+        cells.iter().map(|c| CellIn::Text(c)).collect()
+    }
+
+    #[test]
+    fn build_infers_types_and_keeps_missing() {
+        let mut b = TableBuilder::new(
+            "contacts",
+            vec![("id".into(), None), ("score".into(), None), ("role".into(), None), ("when".into(), None)],
+            Some(0),
+        );
+        b.push_row(&text(&["1", "3.5", "dm", "2026-01-01"])).unwrap();
+        b.push_row(&text(&["2", "", "dm", ""])).unwrap();
+        b.push_row(&text(&["3", "4", "ch", "2026-01-02"])).unwrap();
+        b.push_row(&text(&["4", "4", "ch", "2026-01-02"])).unwrap();
+        let err = b.push_row(&text(&["4", "1", "x", ""])).unwrap_err();
+        assert_eq!(err, CellError { column: 0, message: "duplicate key \"4\"".into() });
+        let t = b.finish();
+        assert_eq!(t.len, 4);
+        let ty: Vec<_> = t.columns.iter().map(|c| c.ty.clone()).collect();
+        assert_eq!(
+            ty,
+            [FieldType::Int, FieldType::Float, FieldType::Enum { ordered: false }, FieldType::Date]
+        );
+        assert_eq!(t.columns[1].cell(1), Cell::Missing);
+        assert_eq!(t.columns[1].cell(0), Cell::Float(3.5));
+    }
+
+    #[test]
+    fn build_rejects_a_bad_row_whole() {
+        let mut spec = FieldSpec::new("n", FieldType::Int);
+        spec.values = None;
+        let mut b = TableBuilder::new("contacts", vec![("s".into(), None), ("n".into(), Some(spec))], None);
+        b.push_row(&text(&["a", "1"])).unwrap();
+        let err = b.push_row(&text(&["b", "x1"])).unwrap_err();
+        assert_eq!(err.column, 1);
+        assert_eq!(err.message, "\"x1\" is not an int");
+        let t = b.finish();
+        assert_eq!(t.len, 1);
+        assert_eq!(t.columns[0].cell(0), Cell::Text("a"));
+    }
+
+    #[test]
+    fn build_checks_declared_enum_values_and_sets() {
+        let mut stage = FieldSpec::new("stage", FieldType::Enum { ordered: true });
+        stage.values = Some(vec!["lead".into(), "mql".into()]);
+        let tags = FieldSpec::new("tags", FieldType::Set);
+        let mut b = TableBuilder::new("c", vec![("stage".into(), Some(stage)), ("tags".into(), Some(tags))], None);
+        b.push_row(&text(&["mql", "a; b;a"])).unwrap();
+        let err = b.push_row(&text(&["mq", ""])).unwrap_err();
+        assert!(err.message.contains("nearest: mql"), "{}", err.message);
+        let t = b.finish();
+        assert_eq!(t.columns[1].cell(0), Cell::Set(vec!["a", "b"]));
+        assert_eq!(t.columns[0].dictionary().unwrap(), ["lead", "mql"]);
+    }
+}

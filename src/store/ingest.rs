@@ -1,0 +1,775 @@
+//! Loading data: a directory (`contacts.csv|jsonl`, optional
+//! `accounts.csv|jsonl` and `schema.toml`), a single CSV/JSONL file, or the
+//! built-in demo data set.
+//!
+//! A malformed input is an error naming file, line and column, and nothing
+//! is loaded, unless `skip_bad_rows` is set: then each rejected row is
+//! counted and the first few are listed in the [`LoadReport`].
+
+use super::build::{CellIn, TableBuilder};
+use super::column::MISSING;
+use super::{AccountLink, ColumnData, Store, Table};
+use crate::schema::{normalize_header, parse_schema, FieldSpec, FieldType, Schema, TableSchema};
+use ahash::AHashMap;
+use roaring::RoaringBitmap;
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Limits on input files, each enforced with a located error.
+pub mod limits {
+    /// Bytes in one CSV record or JSONL line.
+    pub const MAX_RECORD_BYTES: usize = 16 << 20;
+    /// Columns in one table.
+    pub const MAX_COLUMNS: usize = 4096;
+    /// Nesting depth of a JSON value (serde_json's own limit is 128).
+    pub const MAX_JSON_DEPTH: usize = 128;
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub skip_bad_rows: bool,
+    /// Called with (bytes read so far, total bytes) while reading files.
+    pub progress: Option<fn(u64, u64)>,
+}
+
+/// A row that was rejected under `skip_bad_rows`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    pub path: String,
+    pub line: u64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    pub skipped: u64,
+    /// The first [`LoadReport::SHOWN`] skipped rows.
+    pub first_skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+}
+
+impl LoadReport {
+    pub const SHOWN: usize = 10;
+
+    fn skip(&mut self, s: Skipped) {
+        self.skipped += 1;
+        if self.first_skipped.len() < Self::SHOWN {
+            self.first_skipped.push(s);
+        }
+    }
+}
+
+/// An input that could not be loaded: where and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    pub path: String,
+    pub line: Option<u64>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl LoadError {
+    fn file(path: &Path, message: impl Into<String>) -> LoadError {
+        LoadError {
+            path: path.display().to_string(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    fn at(path: &Path, line: u64, column: Option<usize>, message: impl Into<String>) -> LoadError {
+        LoadError {
+            path: path.display().to_string(),
+            line: Some(line),
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.path)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// What `--data` named, resolved to files.
+struct Inputs {
+    contacts: PathBuf,
+    accounts: Option<PathBuf>,
+    schema: Option<PathBuf>,
+}
+
+fn find_one(dir: &Path, stem: &str) -> Result<Option<PathBuf>, LoadError> {
+    let csv = dir.join(format!("{stem}.csv"));
+    let jsonl = dir.join(format!("{stem}.jsonl"));
+    match (csv.is_file(), jsonl.is_file()) {
+        (true, true) => Err(LoadError::file(
+            dir,
+            format!("both {stem}.csv and {stem}.jsonl exist; keep one"),
+        )),
+        (true, false) => Ok(Some(csv)),
+        (false, true) => Ok(Some(jsonl)),
+        (false, false) => Ok(None),
+    }
+}
+
+fn resolve(path: &Path) -> Result<Inputs, LoadError> {
+    if path.is_dir() {
+        let contacts = find_one(path, "contacts")?
+            .ok_or_else(|| LoadError::file(path, "no contacts.csv or contacts.jsonl in this directory"))?;
+        let schema = path.join("schema.toml");
+        Ok(Inputs {
+            contacts,
+            accounts: find_one(path, "accounts")?,
+            schema: schema.is_file().then_some(schema),
+        })
+    } else if path.is_file() {
+        Ok(Inputs {
+            contacts: path.to_path_buf(),
+            accounts: None,
+            schema: None,
+        })
+    } else {
+        Err(LoadError::file(path, "no such file or directory"))
+    }
+}
+
+/// Loads `--data PATH` (a directory, a .csv or a .jsonl file).
+pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport), LoadError> {
+    let inputs = resolve(path)?;
+    let schema = match &inputs.schema {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| LoadError::file(p, e.to_string()))?;
+            parse_schema(&text).map_err(|diags| {
+                let d = &diags[0];
+                let (line, col) = d
+                    .primary
+                    .as_ref()
+                    .map_or((1, 1), |l| crate::diagnostic::line_col(&text, l.span.start));
+                LoadError::at(p, line as u64, Some(col), d.message.clone())
+            })?
+        }
+        None => Schema::default(),
+    };
+    let mut report = LoadReport::default();
+    let accounts = match &inputs.accounts {
+        Some(p) => {
+            let ts = schema.accounts.clone().unwrap_or_default();
+            Some(load_table("accounts", p, &ts, None, opts, &mut report)?)
+        }
+        None => {
+            if schema.accounts.is_some() {
+                report.warnings.push("schema.toml has [accounts] but there is no accounts file".into());
+            }
+            None
+        }
+    };
+    let contacts = load_table("contacts", &inputs.contacts, &schema.contacts, accounts.as_ref(), opts, &mut report)?;
+    let store = link(contacts, accounts).map_err(|m| LoadError::file(&inputs.contacts, m))?;
+    Ok((store, report))
+}
+
+/// Connects contacts to accounts through the contacts' `ref` column.
+pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
+    let ref_col = contacts.columns.iter().position(|c| c.ty == FieldType::Ref);
+    let link = match (&accounts, ref_col) {
+        (Some(acc), Some(field)) => {
+            let by_key: AHashMap<String, u32> = (0..acc.len).map(|r| (acc.key_text(r), r)).collect();
+            let ColumnData::Dict(refs) = &contacts.columns[field].data else {
+                unreachable!("ref columns are dictionaries")
+            };
+            let code_account: Vec<u32> = refs
+                .values
+                .iter()
+                .map(|v| by_key.get(v.trim()).copied().unwrap_or(MISSING))
+                .collect();
+            let mut account_of = Vec::with_capacity(contacts.len as usize);
+            let mut members: Vec<Vec<u32>> = vec![Vec::new(); acc.len as usize];
+            for (r, &c) in refs.codes.iter().enumerate() {
+                let a = if c == MISSING { MISSING } else { code_account[c as usize] };
+                if a != MISSING {
+                    members[a as usize].push(r as u32);
+                }
+                account_of.push(a);
+            }
+            let linked = RoaringBitmap::from_sorted_iter(
+                account_of.iter().enumerate().filter(|(_, &a)| a != MISSING).map(|(r, _)| r as u32),
+            )
+            .expect("ascending");
+            Some(AccountLink {
+                field,
+                account_of,
+                contacts_of: members
+                    .into_iter()
+                    .map(|m| RoaringBitmap::from_sorted_iter(m).expect("ascending"))
+                    .collect(),
+                linked,
+            })
+        }
+        (None, Some(field)) => {
+            return Err(format!(
+                "`{}` refers to accounts, but there is no accounts file",
+                contacts.columns[field].name
+            ))
+        }
+        _ => None,
+    };
+    Ok(Store {
+        contacts,
+        accounts,
+        link,
+    })
+}
+
+/// Column declarations for a header row: schema fields by normalised name;
+/// `account_id` becomes a `ref` when there is an accounts table.
+fn plan_columns(
+    path: &Path,
+    headers: &[String],
+    ts: &TableSchema,
+    has_accounts: bool,
+    report: &mut LoadReport,
+) -> Result<(Vec<(String, Option<FieldSpec>)>, Option<usize>), LoadError> {
+    if headers.len() > limits::MAX_COLUMNS {
+        return Err(LoadError::at(path, 1, None, format!("more than {} columns", limits::MAX_COLUMNS)));
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let mut name = normalize_header(h);
+        if names.contains(&name) {
+            let mut n = 2;
+            while names.contains(&format!("{name}_{n}")) {
+                n += 1;
+            }
+            report.warnings.push(format!(
+                "{}: column {} `{h}` is renamed `{name}_{n}`: `{name}` is taken",
+                path.display(),
+                i + 1
+            ));
+            name = format!("{name}_{n}");
+        }
+        names.push(name);
+    }
+    for f in &ts.fields {
+        if !names.contains(&f.name) {
+            return Err(LoadError::at(
+                path,
+                1,
+                None,
+                format!("schema.toml declares `{}`, but there is no such column", f.name),
+            ));
+        }
+    }
+    let mut columns = Vec::new();
+    for name in &names {
+        let mut spec = ts.field(name).cloned();
+        if spec.is_none() && has_accounts && name == "account_id" {
+            spec = Some(FieldSpec::new(name.clone(), FieldType::Ref));
+        }
+        if let Some(s) = &spec {
+            if s.ty == FieldType::Ref && !has_accounts {
+                return Err(LoadError::file(
+                    path,
+                    format!("`{name}` is a ref to accounts, but there is no accounts file"),
+                ));
+            }
+        }
+        columns.push((name.clone(), spec));
+    }
+    let key = match &ts.key {
+        Some(k) => Some(names.iter().position(|n| n == k).ok_or_else(|| {
+            LoadError::at(path, 1, None, format!("the key column `{k}` from schema.toml is not in the header"))
+        })?),
+        None => names
+            .iter()
+            .position(|n| n == "id")
+            .or_else(|| names.iter().position(|n| n == "account_id").filter(|_| ts_is_accounts(path))),
+    };
+    Ok((columns, key))
+}
+
+fn ts_is_accounts(path: &Path) -> bool {
+    path.file_stem().is_some_and(|s| s == "accounts")
+}
+
+fn load_table(
+    name: &str,
+    path: &Path,
+    ts: &TableSchema,
+    accounts: Option<&Table>,
+    opts: &LoadOptions,
+    report: &mut LoadReport,
+) -> Result<Table, LoadError> {
+    let file = std::fs::File::open(path).map_err(|e| LoadError::file(path, e.to_string()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let account_keys: Option<ahash::AHashSet<String>> =
+        accounts.map(|a| (0..a.len).map(|r| a.key_text(r)).collect());
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let mut ctx = Ctx {
+        path,
+        opts,
+        report,
+        account_keys,
+        total,
+    };
+    match ext.as_str() {
+        "jsonl" | "ndjson" | "json" => load_jsonl(name, file, ts, &mut ctx),
+        "csv" | "tsv" | "txt" | "" => load_csv(name, file, ts, &mut ctx, if ext == "tsv" { b'\t' } else { b',' }),
+        other => Err(LoadError::file(
+            path,
+            format!("unknown file type `.{other}`: expected .csv, .jsonl or .segx"),
+        )),
+    }
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    opts: &'a LoadOptions,
+    report: &'a mut LoadReport,
+    account_keys: Option<ahash::AHashSet<String>>,
+    total: u64,
+}
+
+impl Ctx<'_> {
+    /// A bad row: an error, or counted and skipped.
+    fn bad_row(&mut self, line: u64, column: Option<usize>, message: String) -> Result<(), LoadError> {
+        if self.opts.skip_bad_rows {
+            let message = match column {
+                Some(c) => format!("column {c}: {message}"),
+                None => message,
+            };
+            self.report.skip(Skipped {
+                path: self.path.display().to_string(),
+                line,
+                message,
+            });
+            Ok(())
+        } else {
+            Err(LoadError::at(self.path, line, column, message))
+        }
+    }
+
+    /// The ref cell of a row must name a loaded account.
+    fn check_ref(&self, builder: &TableBuilder, columns: &[(String, Option<FieldSpec>)], cells: &[CellIn<'_>]) -> Option<(usize, String)> {
+        let keys = self.account_keys.as_ref()?;
+        let _ = builder;
+        for (i, (name, spec)) in columns.iter().enumerate() {
+            if spec.as_ref().is_some_and(|s| s.ty == FieldType::Ref) {
+                if let CellIn::Text(t) = cells[i] {
+                    let t = t.trim();
+                    if !t.is_empty() && !keys.contains(t) {
+                        return Some((i, format!("`{name}` refers to unknown account {t:?}")));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn push(
+        &mut self,
+        builder: &mut TableBuilder,
+        columns: &[(String, Option<FieldSpec>)],
+        line: u64,
+        cells: &[CellIn<'_>],
+    ) -> Result<(), LoadError> {
+        if let Some((col, msg)) = self.check_ref(builder, columns, cells) {
+            return self.bad_row(line, Some(col + 1), msg);
+        }
+        if let Err(e) = builder.push_row(cells) {
+            let name = &columns[e.column].0;
+            return self.bad_row(line, Some(e.column + 1), format!("`{name}`: {}", e.message));
+        }
+        Ok(())
+    }
+}
+
+fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .delimiter(delimiter)
+        .buffer_capacity(1 << 20)
+        .from_reader(BufReader::with_capacity(1 << 20, file));
+    let mut record = csv::ByteRecord::new();
+    let path = ctx.path;
+    let csv_err = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        LoadError::at(path, line, None, format!("unreadable CSV: {e}"))
+    };
+    if !reader.read_byte_record(&mut record).map_err(csv_err)? {
+        return Err(LoadError::file(path, "the file is empty: expected a header row"));
+    }
+    let headers: Vec<String> = record
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            std::str::from_utf8(h)
+                .map(|s| s.to_string())
+                .map_err(|_| LoadError::at(path, 1, Some(i + 1), "header is not valid UTF-8"))
+        })
+        .collect::<Result<_, _>>()?;
+    let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
+    let mut builder = TableBuilder::new(name, columns.clone(), key);
+    let width = columns.len();
+    let mut last_progress = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // An unreadable record (bad quoting, oversized): located.
+                let line = e.position().map_or(0, |p| p.line());
+                ctx.bad_row(line, None, format!("unreadable CSV record: {e}"))?;
+                continue;
+            }
+        }
+        let pos = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        let line = pos.0;
+        if record.as_slice().len() > limits::MAX_RECORD_BYTES {
+            ctx.bad_row(line, None, format!("record longer than {} bytes", limits::MAX_RECORD_BYTES))?;
+            continue;
+        }
+        if record.len() == 1 && record.get(0) == Some(b"") {
+            continue; // a blank line
+        }
+        if record.len() != width {
+            ctx.bad_row(line, None, format!("expected {width} fields, found {}", record.len()))?;
+            continue;
+        }
+        let mut cells = Vec::with_capacity(width);
+        let mut bad = None;
+        for (i, raw) in record.iter().enumerate() {
+            match std::str::from_utf8(raw) {
+                Ok(s) => cells.push(CellIn::Text(s)),
+                Err(_) => {
+                    bad = Some(i);
+                    break;
+                }
+            }
+        }
+        if let Some(i) = bad {
+            ctx.bad_row(line, Some(i + 1), "not valid UTF-8".into())?;
+            continue;
+        }
+        ctx.push(&mut builder, &columns, line, &cells)?;
+        if let Some(progress) = ctx.opts.progress {
+            if pos.1 - last_progress > 1 << 22 {
+                last_progress = pos.1;
+                progress(pos.1, ctx.total);
+            }
+        }
+    }
+    Ok(builder.finish())
+}
+
+/// Reads one line of at most `limit` bytes (without the newline); `None` at EOF.
+fn read_line_limited(reader: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(if buf.is_empty() && !too_long { None } else { Some(too_long) });
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        if buf.len() + chunk.len() > limit {
+            too_long = true;
+        } else {
+            buf.extend_from_slice(chunk);
+        }
+        let used = done.unwrap_or(available.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(Some(too_long));
+        }
+    }
+}
+
+fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>) -> Result<Table, LoadError> {
+    let path = ctx.path;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut rows: Vec<(u64, serde_json::Map<String, serde_json::Value>)> = Vec::new();
+    let mut headers: Vec<String> = Vec::new();
+    let mut seen: AHashMap<String, usize> = AHashMap::new();
+    let mut buf = Vec::new();
+    let mut line = 0u64;
+    let mut read = 0u64;
+    while let Some(too_long) =
+        read_line_limited(&mut reader, &mut buf, limits::MAX_RECORD_BYTES).map_err(|e| LoadError::file(path, e.to_string()))?
+    {
+        line += 1;
+        read += buf.len() as u64 + 1;
+        if too_long {
+            ctx.bad_row(line, None, format!("line longer than {} bytes", limits::MAX_RECORD_BYTES))?;
+            continue;
+        }
+        if line == 1 && buf.starts_with(b"\xef\xbb\xbf") {
+            buf.drain(..3);
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_slice(&buf) {
+            Ok(v) => v,
+            Err(e) => {
+                let text = e.to_string();
+                let text = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+                ctx.bad_row(line, Some(e.column()), format!("invalid JSON: {text}"))?;
+                continue;
+            }
+        };
+        let serde_json::Value::Object(map) = value else {
+            ctx.bad_row(line, Some(1), "expected a JSON object".into())?;
+            continue;
+        };
+        for k in map.keys() {
+            if !seen.contains_key(k) {
+                if headers.len() >= limits::MAX_COLUMNS {
+                    return Err(LoadError::at(path, line, None, format!("more than {} columns", limits::MAX_COLUMNS)));
+                }
+                seen.insert(k.clone(), headers.len());
+                headers.push(k.clone());
+            }
+        }
+        rows.push((line, map));
+        if let Some(progress) = ctx.opts.progress {
+            if line % 100_000 == 0 {
+                progress(read, ctx.total);
+            }
+        }
+    }
+    let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
+    let mut builder = TableBuilder::new(name, columns.clone(), key);
+    let mut texts: Vec<String> = vec![String::new(); headers.len()];
+    let mut lists: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
+    for (line, map) in rows {
+        let mut is_list = vec![false; headers.len()];
+        for t in texts.iter_mut() {
+            t.clear();
+        }
+        let mut bad = None;
+        for (k, v) in map {
+            let i = seen[&k];
+            match json_cell(v) {
+                Ok(JsonCell::Text(t)) => texts[i] = t,
+                Ok(JsonCell::List(l)) => {
+                    lists[i] = l;
+                    is_list[i] = true;
+                }
+                Err(m) => {
+                    bad = Some((i, m));
+                    break;
+                }
+            }
+        }
+        if let Some((i, m)) = bad {
+            ctx.bad_row(line, None, format!("`{}`: {m}", columns[i].0))?;
+            continue;
+        }
+        let cells: Vec<CellIn<'_>> = (0..headers.len())
+            .map(|i| {
+                if is_list[i] {
+                    CellIn::List(&lists[i])
+                } else {
+                    CellIn::Text(&texts[i])
+                }
+            })
+            .collect();
+        ctx.push(&mut builder, &columns, line, &cells)?;
+    }
+    Ok(builder.finish())
+}
+
+enum JsonCell {
+    Text(String),
+    List(Vec<String>),
+}
+
+fn json_cell(v: serde_json::Value) -> Result<JsonCell, String> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => JsonCell::Text(String::new()),
+        Value::Bool(b) => JsonCell::Text(b.to_string()),
+        Value::Number(n) => JsonCell::Text(n.to_string()),
+        Value::String(s) => JsonCell::Text(s),
+        Value::Array(items) => JsonCell::List(
+            items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s),
+                    Value::Number(n) => Ok(n.to_string()),
+                    Value::Bool(b) => Ok(b.to_string()),
+                    other => Err(format!("a list may hold strings, numbers and booleans, not {other}")),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(_) => return Err("nested objects are not supported".into()),
+    })
+}
+
+/// Reads everything from a reader into a string, for tests.
+pub fn read_all(mut r: impl Read) -> std::io::Result<String> {
+    let mut s = String::new();
+    r.read_to_string(&mut s)?;
+    Ok(s)
+}
+
+// ------------------------------------------------------------------ demo
+
+/// The day the demo data set was "exported": its relative dates are
+/// anchored here, and commands on it default `--now` to this day.
+pub const DEMO_TODAY: &str = "2026-12-01";
+pub const DEMO_CONTACTS: u64 = 100_000;
+pub const DEMO_ACCOUNTS: u64 = 4_000;
+pub const DEMO_SEED: u64 = 42;
+
+/// The built-in demo data set: 100,000 contacts at 4,000 accounts.
+pub fn demo() -> Store {
+    generated(&crate::gen::GenConfig {
+        contacts: DEMO_CONTACTS,
+        accounts: DEMO_ACCOUNTS,
+        seed: DEMO_SEED,
+        today_days: crate::time::parse_date(DEMO_TODAY).expect("valid") / crate::time::MICROS_PER_DAY,
+    })
+}
+
+/// A generated data set, built straight into the store (no CSV round trip).
+pub fn generated(cfg: &crate::gen::GenConfig) -> Store {
+    let schema = parse_schema(&crate::gen::schema_toml()).expect("the generator's schema is valid");
+    let table = |name: &str, ts: &TableSchema, cols: &[&str]| {
+        let columns: Vec<(String, Option<FieldSpec>)> =
+            cols.iter().map(|c| (c.to_string(), ts.field(c).cloned())).collect();
+        let key = cols.iter().position(|c| Some(*c) == ts.key.as_deref());
+        TableBuilder::new(name, columns, key)
+    };
+    let accounts_schema = schema.accounts.clone().expect("generated schema has accounts");
+    let mut accounts = table("accounts", &accounts_schema, crate::gen::ACCOUNT_COLUMNS);
+    let mut contacts = table("contacts", &schema.contacts, crate::gen::CONTACT_COLUMNS);
+    crate::gen::generate(
+        cfg,
+        |row| {
+            let cells: Vec<CellIn<'_>> = row.iter().map(|c| CellIn::Text(c)).collect();
+            accounts.push_row(&cells).expect("generated accounts fit their schema");
+        },
+        |row| {
+            let cells: Vec<CellIn<'_>> = row.iter().map(|c| CellIn::Text(c)).collect();
+            contacts.push_row(&cells).expect("generated contacts fit their schema");
+        },
+    );
+    link(contacts.finish(), Some(accounts.finish())).expect("generated contacts link to accounts")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Cell;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    #[test]
+    fn ingest_csv_with_quotes_bom_and_newlines() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "contacts.csv",
+            "\u{feff}ID,Job Title,Notes\n1,\"Head of Sales, EMEA\",\"line one\nline two\"\n2,,\"he said \"\"hi\"\"\"\n",
+        );
+        let (store, report) = load_path(dir.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(report.skipped, 0);
+        let t = &store.contacts;
+        assert_eq!(t.len, 2);
+        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "job_title", "notes"]);
+        assert_eq!(t.column("job_title").unwrap().cell(0), Cell::Text("Head of Sales, EMEA"));
+        assert_eq!(t.column("job_title").unwrap().cell(1), Cell::Missing);
+        assert_eq!(t.column("notes").unwrap().cell(0), Cell::Text("line one\nline two"));
+        assert_eq!(t.column("notes").unwrap().cell(1), Cell::Text("he said \"hi\""));
+    }
+
+    #[test]
+    fn ingest_errors_name_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "schema.toml", "[contacts.fields]\nscore = \"int\"\n");
+        write(dir.path(), "contacts.csv", "id,score\n1,5\n2,\"multi\nline\"\n3,x\n");
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().ends_with("contacts.csv:3:2: `score`: \"multi\\nline\" is not an int"), "{err}");
+        write(dir.path(), "contacts.csv", "id,score\n1,5\n2,6,7\n1,3\n");
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().ends_with("contacts.csv:3: expected 2 fields, found 3"), "{err}");
+        let opts = LoadOptions {
+            skip_bad_rows: true,
+            ..LoadOptions::default()
+        };
+        let (store, report) = load_path(dir.path(), &opts).unwrap();
+        assert_eq!(store.contacts.len, 1);
+        assert_eq!(report.skipped, 2);
+        assert_eq!(report.first_skipped[1].line, 4);
+        assert!(report.first_skipped[1].message.contains("duplicate key"), "{:?}", report.first_skipped);
+    }
+
+    #[test]
+    fn ingest_jsonl_with_lists_and_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "schema.toml",
+            "[contacts.fields]\ntags = \"set\"\naccount_id = { type = \"ref\", table = \"accounts\" }\n",
+        );
+        write(
+            dir.path(),
+            "contacts.jsonl",
+            "{\"id\": 1, \"tags\": [\"a\", \"b\"], \"account_id\": \"x\"}\n\n{\"id\": 2, \"tags\": null}\n",
+        );
+        write(dir.path(), "accounts.csv", "id,name\nx,Acme\ny,Beta\n");
+        let (store, _) = load_path(dir.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(store.contacts.column("tags").unwrap().cell(0), Cell::Set(vec!["a", "b"]));
+        assert_eq!(store.contacts.column("tags").unwrap().cell(1), Cell::Missing);
+        let link = store.link.as_ref().unwrap();
+        assert_eq!(link.account_of, vec![0, MISSING]);
+        write(dir.path(), "contacts.jsonl", "{\"id\": 1, \"account_id\": \"zz\"}\n");
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("contacts.jsonl:1:2: `account_id` refers to unknown account \"zz\""), "{err}");
+    }
+
+    #[test]
+    fn ingest_reports_bad_json_with_location() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "contacts.jsonl", "{\"id\": 1}\n{\"id\": \n");
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("contacts.jsonl:2:"), "{err}");
+        assert!(err.message.contains("invalid JSON"), "{err}");
+    }
+
+    #[test]
+    fn demo_data_is_deterministic_and_linked() {
+        let cfg = crate::gen::GenConfig {
+            contacts: 2000,
+            accounts: 80,
+            seed: 7,
+            today_days: 20_000,
+        };
+        let a = generated(&cfg);
+        let b = generated(&cfg);
+        assert_eq!(a.contacts.len, 2000);
+        assert_eq!(a.link.as_ref().unwrap().account_of, b.link.as_ref().unwrap().account_of);
+        assert!(a.link.as_ref().unwrap().linked.len() > 1500);
+    }
+}
