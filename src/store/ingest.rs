@@ -554,6 +554,12 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
             }
         }
     }
+    // JSON objects omit keys freely: a declared field no row has is all missing.
+    for f in &ts.fields {
+        if !headers.iter().any(|h| normalize_header(h) == f.name) {
+            headers.push(f.name.clone());
+        }
+    }
     let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
     let mut builder = TableBuilder::new(name, columns.clone(), key);
     let mut texts: Vec<String> = vec![String::new(); headers.len()];
