@@ -101,9 +101,10 @@ impl Diagnostic {
         self
     }
 
-    /// Moves the primary (and every secondary label still in source 0) into `source`.
+    /// Moves every label added so far into `source` (labels added later
+    /// name their own source).
     pub fn in_source(mut self, source: SourceId) -> Diagnostic {
-        if let Some(label) = &mut self.primary {
+        for label in self.primary.iter_mut().chain(self.secondary.iter_mut()) {
             label.source = source;
         }
         self

@@ -328,6 +328,32 @@ impl NumColumn {
         }
     }
 
+    /// How many present rows have a key within the bounds (binary searches only).
+    pub fn range_len(&self, lo: Bound<i64>, hi: Bound<i64>) -> u64 {
+        let first = |k: i64| match lo {
+            Bound::Included(a) => k >= a,
+            Bound::Excluded(a) => k > a,
+            Bound::Unbounded => true,
+        };
+        let past = |k: i64| match hi {
+            Bound::Included(b) => k > b,
+            Bound::Excluded(b) => k >= b,
+            Bound::Unbounded => false,
+        };
+        match &self.index {
+            NumIndex::Values { keys, bitmaps } => {
+                let a = keys.partition_point(|&k| !first(k));
+                let b = keys.partition_point(|&k| !past(k));
+                bitmaps.get(a..b.max(a)).map_or(0, |s| s.iter().map(RoaringBitmap::len).sum())
+            }
+            NumIndex::Sorted { order } => {
+                let a = order.partition_point(|&r| !first(self.keys[r as usize]));
+                let b = order.partition_point(|&r| !past(self.keys[r as usize]));
+                b.saturating_sub(a) as u64
+            }
+        }
+    }
+
     /// Rows whose key occurs on more than one row.
     pub fn duplicates(&self) -> &RoaringBitmap {
         self.duplicates.get_or_init(|| match &self.index {

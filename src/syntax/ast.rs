@@ -8,7 +8,7 @@
 use std::fmt;
 
 /// A half-open byte range `start..end` in one source text.
-#[derive(Debug, Clone, Copy, Default, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, Eq)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

@@ -2,6 +2,7 @@
 //! REPL's token lexer ([`lexer`]).
 
 pub mod ast;
+pub mod lexer;
 pub mod parse;
 
 pub use parse::{limits, parse_file, parse_query};

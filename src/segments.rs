@@ -1,0 +1,129 @@
+//! Named segments: query files (`*.seg`) loaded together into a library
+//! that `@name` resolves through.
+
+use crate::diagnostic::{Diagnostic, SourceId, Sources};
+use crate::syntax::ast::{File, Item, SegmentDef};
+use crate::syntax::{limits, parse_file};
+use ahash::AHashMap;
+use std::path::{Path, PathBuf};
+
+/// Every segment definition of the files loaded together.
+#[derive(Debug, Default)]
+pub struct Library {
+    /// Parsed files with their source ids.
+    pub files: Vec<(SourceId, PathBuf, File)>,
+    defs: AHashMap<String, (SourceId, SegmentDef)>,
+    /// Definition order, for listing.
+    order: Vec<String>,
+}
+
+impl Library {
+    pub fn new() -> Library {
+        Library::default()
+    }
+
+    /// Adds a parsed file. Duplicate names are errors pointing at both.
+    pub fn add_file(&mut self, source: SourceId, path: PathBuf, file: File, errors: &mut Vec<Diagnostic>) {
+        for item in &file.items {
+            if let Item::Segment(def) = item {
+                self.add(source, def.clone(), errors);
+            }
+        }
+        self.files.push((source, path, file));
+    }
+
+    /// Defines one segment (files, or `.segment` in the REPL).
+    pub fn add(&mut self, source: SourceId, def: SegmentDef, errors: &mut Vec<Diagnostic>) {
+        let name = def.name.name.clone();
+        if let Some((first_src, first)) = self.defs.get(&name) {
+            errors.push(
+                Diagnostic::error(format!("segment `{name}` is defined twice"), def.name.span)
+                    .in_source(source)
+                    .with_label("defined again here")
+                    .with_secondary(*first_src, first.name.span, "first defined here")
+                    .with_help("rename one of them; names are shared by every file loaded together"),
+            );
+            return;
+        }
+        if self.defs.len() >= limits::MAX_SEGMENTS {
+            errors.push(
+                Diagnostic::error(
+                    format!("more than {} segments are loaded", limits::MAX_SEGMENTS),
+                    def.name.span,
+                )
+                .in_source(source),
+            );
+            return;
+        }
+        self.order.push(name.clone());
+        self.defs.insert(name, (source, def));
+    }
+
+    /// Replaces (or adds) a definition, for the REPL's `.segment`.
+    pub fn define(&mut self, source: SourceId, def: SegmentDef) {
+        let name = def.name.name.clone();
+        if !self.defs.contains_key(&name) {
+            self.order.push(name.clone());
+        }
+        self.defs.insert(name, (source, def));
+    }
+
+    pub fn get(&self, name: &str) -> Option<(SourceId, &SegmentDef)> {
+        self.defs.get(name).map(|(s, d)| (*s, d))
+    }
+
+    /// Names in definition order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+}
+
+/// `*.seg` files named directly or found (recursively, sorted) in directories.
+pub fn find_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            found.sort();
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "seg") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads and parses query files into a library. Returns every diagnostic
+/// (parse errors, duplicates); I/O problems are `Err`.
+pub fn load_files(paths: &[PathBuf], sources: &mut Sources) -> Result<(Library, Vec<Diagnostic>), String> {
+    let mut library = Library::new();
+    let mut diags = Vec::new();
+    for path in find_files(paths)? {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let source = sources.add(path.display().to_string(), text.clone());
+        match parse_file(&text) {
+            Ok(file) => library.add_file(source, path, file, &mut diags),
+            Err(errs) => diags.extend(errs.into_iter().map(|d| d.in_source(source))),
+        }
+    }
+    Ok((library, diags))
+}
