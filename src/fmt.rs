@@ -5,7 +5,26 @@
 //! items is kept where the source had one or more.
 
 use crate::diagnostic::Diagnostic;
-use crate::syntax::ast::Span;
+use crate::syntax::ast::{ExprKind, Item, Span};
+
+/// Items longer than this are broken before each top-level `and`/`or`.
+pub const MAX_WIDTH: usize = 90;
+
+/// An item's canonical text: one line, or one operand per line when long.
+fn item_text(item: &Item) -> String {
+    let one_line = item.to_string();
+    let Item::Segment(def) = item else { return one_line };
+    let (children, word) = match &def.query.kind {
+        ExprKind::And(c) => (c, "and"),
+        ExprKind::Or(c) => (c, "or"),
+        _ => return one_line,
+    };
+    if one_line.chars().count() <= MAX_WIDTH {
+        return one_line;
+    }
+    let parts: Vec<String> = children.iter().map(|c| c.operand_text(word == "or")).collect();
+    format!("segment {} = {};", def.name.name, parts.join(&format!("\n  {word} ")))
+}
 use crate::syntax::parse_file;
 
 #[derive(Debug)]
@@ -86,7 +105,7 @@ pub fn format_file(src: &str) -> Result<String, Vec<Diagnostic>> {
         if !lead.is_empty() && has_blank_line(&src[gap_from..span.start.max(gap_from)]) {
             out.push('\n');
         }
-        out.push_str(&item.to_string());
+        out.push_str(&item_text(item));
         prev_end = span.end;
         // A trailing comment on the same line as the item's end.
         if next < comments.len() && !src[span.end..comments[next].span.start].contains('\n') {
@@ -125,6 +144,15 @@ mod tests {
         formats_to(
             "# Pipeline\n\n# decision makers\nsegment   dm = role in [decision_maker,champion,] ;  # who signs\n\n\n\nsegment hot =\n  @dm   # inner\n  and replies_30d>2;\nexpect hot count>0;\n# end\n",
             "# Pipeline\n\n# decision makers\nsegment dm = role in [decision_maker, champion];  # who signs\n\n# inner\nsegment hot = @dm and replies_30d > 2;\nexpect hot count > 0;\n# end\n",
+        );
+    }
+
+    #[test]
+    fn fmt_breaks_long_segments_at_top_level_operators() {
+        let long = "segment s = stage = opportunity and account_id is present and last_activity before 30d ago and (a = 1 or b = 2);";
+        formats_to(
+            long,
+            "segment s = stage = opportunity\n  and account_id is present\n  and last_activity before 30d ago\n  and (a = 1 or b = 2);\n",
         );
     }
 

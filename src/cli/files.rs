@@ -140,10 +140,10 @@ fn check_library(library: &Library, catalog: &Catalog, now: i64, _sources: &Sour
                 }
             }
             match &e.kind {
-                ExpectKind::Count { n, .. } => diags.extend(count_value(n).err().map(|d| d.in_source(*source))),
+                ExpectKind::Count { n, .. } => diags.extend(count_value(n).err().map(|d| (*d).in_source(*source))),
                 ExpectKind::CountBetween { low, high } => {
-                    diags.extend(count_value(low).err().map(|d| d.in_source(*source)));
-                    diags.extend(count_value(high).err().map(|d| d.in_source(*source)));
+                    diags.extend(count_value(low).err().map(|d| (*d).in_source(*source)));
+                    diags.extend(count_value(high).err().map(|d| (*d).in_source(*source)));
                 }
                 _ => {}
             }
@@ -153,12 +153,15 @@ fn check_library(library: &Library, catalog: &Catalog, now: i64, _sources: &Sour
 }
 
 /// `expect x count > -1`: counts are whole numbers
-fn count_value(v: &crate::syntax::ast::Value) -> Result<u64, Diagnostic> {
+fn count_value(v: &crate::syntax::ast::Value) -> Result<u64, Box<Diagnostic>> {
     match &v.kind {
         crate::syntax::ast::ValueKind::Number(t) => t.parse::<u64>().map_err(|_| {
-            Diagnostic::error("a count is a whole number of at least 0", v.span).with_label("expected e.g. `0` or `250`")
+            Box::new(
+                Diagnostic::error("a count is a whole number of at least 0", v.span)
+                    .with_label("expected e.g. `0` or `250`"),
+            )
         }),
-        _ => Err(Diagnostic::error("expected a count", v.span)),
+        _ => Err(Box::new(Diagnostic::error("expected a count", v.span))),
     }
 }
 

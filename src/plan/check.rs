@@ -40,7 +40,7 @@ pub struct Checked {
 /// Checks one query. On failure, returns errors and warnings together.
 pub fn check(expr: &Expr, ctx: &CheckContext<'_>) -> Result<Checked, Vec<Diagnostic>> {
     let mut checker = Checker::new(ctx);
-    let plan = checker.expr(expr, false);
+    let plan = checker.expr(expr);
     checker.finish(plan)
 }
 
@@ -106,26 +106,25 @@ impl<'a> Checker<'a> {
         self.warnings.push(d.in_source(self.source));
     }
 
-    /// `account`: the expression is inside `account.` context (never nested).
-    fn expr(&mut self, e: &Expr, account: bool) -> Plan {
+    fn expr(&mut self, e: &Expr) -> Plan {
         match &e.kind {
             ExprKind::All => Plan::All,
             ExprKind::None => Plan::Nothing,
-            ExprKind::And(c) => Plan::And(c.iter().map(|x| self.expr(x, account)).collect()),
-            ExprKind::Or(c) => Plan::Or(c.iter().map(|x| self.expr(x, account)).collect()),
-            ExprKind::Not(x) => Plan::Not(Box::new(self.expr(x, account))),
+            ExprKind::And(c) => Plan::And(c.iter().map(|x| self.expr(x)).collect()),
+            ExprKind::Or(c) => Plan::Or(c.iter().map(|x| self.expr(x)).collect()),
+            ExprKind::Not(x) => Plan::Not(Box::new(self.expr(x))),
             ExprKind::Pred(p) => self.predicate(p),
             ExprKind::Segment(name) => self.segment(&name.name, name.span, false),
             ExprKind::AccountHas(q) => {
                 if self.require_accounts(e.span) {
-                    Plan::AccountHas(Box::new(self.expr(q, false)))
+                    Plan::AccountHas(Box::new(self.expr(q)))
                 } else {
                     Plan::Nothing
                 }
             }
             ExprKind::AccountCount { query, op, n } => {
                 let has = self.require_accounts(e.span);
-                let query = self.expr(query, false);
+                let query = self.expr(query);
                 // `account count (q) >= -1`: counts are whole and never negative
                 let n = match &n.kind {
                     ValueKind::Number(t) if t.parse::<u64>().is_ok() => t.parse::<u64>().unwrap_or(0),
@@ -213,7 +212,7 @@ impl<'a> Checker<'a> {
         let saved = self.source;
         self.source = def_source;
         self.stack.push((name.to_string(), span, saved));
-        let plan = self.expr(&def.query, false);
+        let plan = self.expr(&def.query);
         self.stack.pop();
         self.source = saved;
         let ok = self.errors.len() == errors_before;
@@ -510,6 +509,13 @@ impl<'a> Checker<'a> {
                     }
                 };
                 let ordered = matches!(ty, FieldType::Enum { ordered: true });
+                if let (FieldType::Enum { .. }, ValueKind::Number(_), Some(values)) = (ty, &value.kind, &info.values) {
+                    if !values.is_empty() && !values.iter().any(|v| v.parse::<f64>().is_ok()) {
+                        // `stage = 3`: enum field compared with a number
+                        self.type_mismatch(info, value, "a number");
+                        return None;
+                    }
+                }
                 match op {
                     CmpOp::Eq | CmpOp::Ne => {
                         if matches!(ty, FieldType::Enum { .. }) {
@@ -801,4 +807,39 @@ fn article(ty: &FieldType) -> String {
     let name = ty.name();
     let a = if matches!(name.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') { "an" } else { "a" };
     format!("{a} {name}")
+}
+
+#[cfg(test)]
+mod enum_number_tests {
+    use super::*;
+
+    fn check_text(schema: &str, query: &str) -> Result<Checked, Vec<Diagnostic>> {
+        let schema = crate::schema::parse_schema(schema).expect("valid schema");
+        let catalog = Catalog::from_schema(&schema);
+        let library = Library::new();
+        let ctx = CheckContext {
+            catalog: &catalog,
+            now: 0,
+            library: &library,
+            source: 0,
+        };
+        check(&crate::syntax::parse_query(query).expect("parses"), &ctx)
+    }
+
+    const SCHEMA: &str = "[contacts.fields]\nstage = { type = \"enum\", values = [\"lead\", \"customer\"], ordered = true }\n\
+                          size = { type = \"enum\", values = [\"1\", \"10\"] }\n";
+
+    #[test]
+    fn check_rejects_number_vs_enum() {
+        for q in ["stage = 3", "stage in [lead, 3]", "stage >= 2"] {
+            let errs = check_text(SCHEMA, q).expect_err(q);
+            assert!(errs[0].message.contains("`stage` is an enum, but this is a number"), "{q}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn check_accepts_numbers_for_numeric_enum_values() {
+        assert!(check_text(SCHEMA, "size = 10").is_ok());
+        assert!(check_text(SCHEMA, "stage = \"3\"").is_ok(), "a quoted value is text: a warning at most");
+    }
 }

@@ -233,6 +233,9 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
     })
 }
 
+/// Each column's name and declaration (None: inferred).
+type ColumnPlan = Vec<(String, Option<FieldSpec>)>;
+
 /// Column declarations for a header row: schema fields by normalised name;
 /// `account_id` becomes a `ref` when there is an accounts table.
 fn plan_columns(
@@ -241,7 +244,7 @@ fn plan_columns(
     ts: &TableSchema,
     has_accounts: bool,
     report: &mut LoadReport,
-) -> Result<(Vec<(String, Option<FieldSpec>)>, Option<usize>), LoadError> {
+) -> Result<(ColumnPlan, Option<usize>), LoadError> {
     if headers.len() > limits::MAX_COLUMNS {
         return Err(LoadError::at(path, 1, None, format!("more than {} columns", limits::MAX_COLUMNS)));
     }
@@ -549,7 +552,7 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
         }
         rows.push((line, map));
         if let Some(progress) = ctx.opts.progress {
-            if line % 100_000 == 0 {
+            if line.is_multiple_of(100_000) {
                 progress(read, ctx.total);
             }
         }

@@ -457,6 +457,20 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// This expression as an operand of `and` (or of `or`, with `in_or`),
+    /// parenthesised where it must be.
+    pub fn operand_text(&self, in_or: bool) -> String {
+        struct Operand<'a>(&'a Expr, bool);
+        impl fmt::Display for Operand<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_child(f, self.1)
+            }
+        }
+        Operand(self, in_or).to_string()
+    }
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {

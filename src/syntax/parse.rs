@@ -617,8 +617,13 @@ fn unescape(s: &str) -> String {
             match chars.next() {
                 Some('n') => out.push('\n'),
                 Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => {}
+                Some(c @ ('"' | '\'' | '\\')) => out.push(c),
+                // Unknown escapes stay as written: `"\d"` is backslash, d.
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
             }
         } else {
             out.push(c);
@@ -678,6 +683,7 @@ mod tests {
         parses_to("t starts_with vp", "t starts_with vp");
         parses_to("t ends_with '.io'", "t ends_with \".io\"");
         parses_to("t matches \"^a\\\\d\"", "t matches \"^a\\\\d\"");
+        parses_to("t matches \"^a\\d\\b\"", "t matches \"^a\\\\d\\\\b\"");
         parses_to("tags has webinar", "tags has webinar");
         parses_to("tags has any [a, b]", "tags has any [a, b]");
         parses_to("tags HAS ALL [a]", "tags has all [a]");
