@@ -167,6 +167,8 @@ pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows:
         Format::Table => {
             let mut table = comfy_table::Table::new();
             table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+            // On a terminal, fit the table to its width.
+            table.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
             table.set_header(fields.iter().map(|f| f.label.as_str()));
             for &r in rows {
                 table.add_row(fields.iter().map(|f| {

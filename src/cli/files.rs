@@ -23,8 +23,13 @@ pub fn check(targets: &[String], data: &DataArgs, schema: Option<&Path>, format:
     let (catalog, now) = match schema {
         Some(path) => {
             let schema = crate::schema::load_schema(path).map_err(|e| {
-                eprint!("{e}");
-                Exit(2)
+                if e.ends_with('\n') {
+                    // rendered diagnostics
+                    eprint!("{e}");
+                    Exit(2)
+                } else {
+                    fail(e)
+                }
             })?;
             (Catalog::from_schema(&schema), crate::time::now_micros())
         }
@@ -321,7 +326,7 @@ pub fn fmt(paths: &[PathBuf], check_only: bool) -> Result<(), Exit> {
         }
     }
     for p in &differ {
-        println!("{}", p.display());
+        super::print_out(&format!("{}\n", p.display()))?;
     }
     if broken || !differ.is_empty() {
         if !differ.is_empty() {

@@ -137,6 +137,9 @@ enum Command {
     },
 }
 
+/// Fields a table shows when `--fields` is not given.
+const TABLE_DEFAULT_FIELDS: usize = 8;
+
 /// A command's failure, already reported on stderr: the exit code.
 #[derive(Debug)]
 pub struct Exit(pub i32);
@@ -200,8 +203,7 @@ fn run(command: Command) -> Result<(), Exit> {
         Command::Count { query, data } => {
             let mut engine = load_engine(&data, true)?;
             let compiled = compile(&mut engine, &query)?;
-            println!("{}", engine.count(&compiled.plan));
-            Ok(())
+            print_out(&format!("{}\n", engine.count(&compiled.plan)))
         }
         Command::Query {
             query,
@@ -222,8 +224,15 @@ fn run(command: Command) -> Result<(), Exit> {
                 let counts = output::breakdown(store, &f, &result);
                 output::write_breakdown(&mut out, &f.label, &counts, result.len(), format)
             } else {
+                let mut hidden = 0;
                 let fields = if fields.is_empty() {
-                    output::all_fields(store)
+                    let mut all = output::all_fields(store);
+                    // A table of every column is unreadable: show the first few.
+                    if format == Format::Table && all.len() > TABLE_DEFAULT_FIELDS {
+                        hidden = all.len() - TABLE_DEFAULT_FIELDS;
+                        all.truncate(TABLE_DEFAULT_FIELDS);
+                    }
+                    all
                 } else {
                     output::resolve_fields(store, &fields).map_err(fail)?
                 };
@@ -241,7 +250,12 @@ fn run(command: Command) -> Result<(), Exit> {
                 };
                 let limit = limit.or((format == Format::Table).then_some(20));
                 let rows = output::ordered_rows(store, &result, sort.as_ref().map(|(f, d)| (f, *d)), limit);
-                output::write_rows(&mut out, store, &fields, &rows, format, result.len())
+                output::write_rows(&mut out, store, &fields, &rows, format, result.len()).and_then(|_| {
+                    if hidden > 0 {
+                        writeln!(out, "{hidden} more fields not shown (choose with --fields a,b,c)")?;
+                    }
+                    Ok(())
+                })
             };
             finish_output(written.and_then(|_| out.flush()))
         }
@@ -254,8 +268,7 @@ fn run(command: Command) -> Result<(), Exit> {
             } else {
                 crate::plan::explain::explain(&compiled.plan, &engine.store, None)
             };
-            print!("{text}");
-            Ok(())
+            print_out(&text)
         }
         Command::Check {
             targets,
@@ -282,12 +295,47 @@ fn run(command: Command) -> Result<(), Exit> {
     }
 }
 
+/// Writes to stdout; a closed pipe is not an error.
+pub fn print_out(text: &str) -> Result<(), Exit> {
+    let mut out = std::io::stdout().lock();
+    finish_output(out.write_all(text.as_bytes()).and_then(|_| out.flush()))
+}
+
 /// Broken pipes (`segq query ... | head`) end output quietly.
 fn finish_output(r: std::io::Result<()>) -> Result<(), Exit> {
     match r {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if is_broken_pipe(&e) => Ok(()),
         Err(e) => Err(fail(format!("cannot write output: {e}"))),
+    }
+}
+
+/// A closed pipe, also when the csv writer wrapped the error.
+fn is_broken_pipe(e: &std::io::Error) -> bool {
+    let csv_pipe = || {
+        let inner = e.get_ref()?.downcast_ref::<csv::Error>()?;
+        match inner.kind() {
+            csv::ErrorKind::Io(io) => Some(io.kind() == std::io::ErrorKind::BrokenPipe),
+            _ => None,
+        }
+    };
+    e.kind() == std::io::ErrorKind::BrokenPipe || csv_pipe() == Some(true)
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    #[test]
+    fn cli_broken_pipe_through_csv_is_quiet() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(super::is_broken_pipe(&pipe()));
+        let wrapped: std::io::Error = csv::Error::from(pipe()).into();
+        assert_eq!(wrapped.kind(), std::io::ErrorKind::Other);
+        assert!(super::is_broken_pipe(&wrapped));
+        assert!(!super::is_broken_pipe(&std::io::Error::other("disk full")));
+        match super::finish_output(Err(wrapped)) {
+            Ok(()) => {}
+            Err(e) => panic!("exit {}", e.0),
+        }
     }
 }
 

@@ -449,7 +449,8 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
             continue; // a blank line
         }
         if record.len() != width {
-            ctx.bad_row(line, None, format!("expected {width} fields, found {}", record.len()))?;
+            // the column of the first missing or extra field
+            ctx.bad_row(line, Some(record.len().min(width) + 1), format!("expected {width} fields, found {}", record.len()))?;
             continue;
         }
         let mut cells = Vec::with_capacity(width);
@@ -722,7 +723,7 @@ mod tests {
         assert!(err.to_string().ends_with("contacts.csv:3:2: `score`: \"multi\\nline\" is not an int"), "{err}");
         write(dir.path(), "contacts.csv", "id,score\n1,5\n2,6,7\n1,3\n");
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
-        assert!(err.to_string().ends_with("contacts.csv:3: expected 2 fields, found 3"), "{err}");
+        assert!(err.to_string().ends_with("contacts.csv:3:3: expected 2 fields, found 3"), "{err}");
         let opts = LoadOptions {
             skip_bad_rows: true,
             ..LoadOptions::default()

@@ -57,6 +57,82 @@ pub fn parse_file(src: &str) -> Result<File, Vec<Diagnostic>> {
     builder.finish(File { items })
 }
 
+/// Parses a query file, recovering at each `;`: every statement with a
+/// syntax error gets its diagnostics, and the file holds the other items
+/// (spans unchanged), so one typo does not hide the rest of the file.
+pub fn parse_file_recovering(src: &str) -> (File, Vec<Diagnostic>) {
+    let first = match parse_file(src) {
+        Ok(file) => return (file, Vec::new()),
+        Err(errs) => errs,
+    };
+    if src.len() > MAX_FILE_BYTES {
+        return (File { items: Vec::new() }, first);
+    }
+    let mut errors = Vec::new();
+    let mut blanked = src.as_bytes().to_vec();
+    for (start, end) in statements(src) {
+        if let Err(errs) = parse_file(&src[start..end]) {
+            errors.extend(errs.into_iter().map(|d| shift(d, start)));
+            // Statement ends are ASCII `;` (or the end), so whole characters go.
+            for b in &mut blanked[start..end] {
+                if *b != b'\n' {
+                    *b = b' ';
+                }
+            }
+        }
+    }
+    let blanked = String::from_utf8(blanked).expect("whole characters were blanked");
+    match (errors.is_empty(), parse_file(&blanked)) {
+        (false, Ok(file)) => (file, errors),
+        _ => (File { items: Vec::new() }, first),
+    }
+}
+
+/// Byte ranges of the statements of a file: each up to and including a `;`
+/// outside strings, backticks and comments; the rest as a last one.
+fn statements(src: &str) -> Vec<(usize, usize)> {
+    let bytes = src.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    if bytes[i] == b'\\' && q != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b';' => {
+                out.push((start, i + 1));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if src[start.min(src.len())..].trim().is_empty() {
+        return out;
+    }
+    out.push((start, src.len()));
+    out
+}
+
+/// Moves a diagnostic's spans by `by` bytes.
+fn shift(mut d: Diagnostic, by: usize) -> Diagnostic {
+    for label in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
+        label.span = Span::new(label.span.start + by, label.span.end + by);
+    }
+    d
+}
+
 /// One pass over the text: size limit, bracket balance, unterminated
 /// strings and nesting depth, all before the recursive parser runs.
 fn prescan(src: &str, max_bytes: usize) -> Result<(), Vec<Diagnostic>> {
@@ -747,5 +823,35 @@ mod tests {
              expect dm within dm;\nexpect dm disjoint x;\n"
         );
         assert_eq!(parse_file(&file.to_string()).unwrap(), file);
+    }
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::*;
+
+    #[test]
+    fn parse_file_recovering_reports_each_bad_statement_and_keeps_the_rest() {
+        let src = "segment a = role = x;\nsegment b = (role = y;\nsegment c = \"a;b\" = z; # ok;\nsegment d = role = and;\nexpect a count > 0;\nsegment e = q";
+        let (file, errors) = parse_file_recovering(src);
+        let names: Vec<String> = file
+            .items
+            .iter()
+            .map(|i| match i {
+                Item::Segment(s) => s.name.name.clone(),
+                Item::Expect(e) => format!("expect {}", e.segment.name),
+            })
+            .collect();
+        assert_eq!(names, ["a", "expect a"]);
+        let starts: Vec<usize> = errors.iter().map(|d| d.primary.as_ref().expect("located").span.start).collect();
+        // `(` of b; the quoted name of c is not a field; `and` in d; end of e
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(starts[0], src.find('(').unwrap());
+        assert_eq!(starts[1], src.find("\"a;b\"").unwrap());
+        assert_eq!(starts[2], src.find("and;").unwrap());
+        assert_eq!(starts[3], src.len());
+        let (file, errors) = parse_file_recovering("segment a = all;  # fine\n");
+        assert!(errors.is_empty());
+        assert_eq!(file.items.len(), 1);
     }
 }
