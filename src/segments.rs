@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, SourceId, Sources};
 use crate::syntax::ast::{File, Item, SegmentDef};
-use crate::syntax::{limits, parse_file};
+use crate::syntax::limits;
 use ahash::AHashMap;
 use std::path::{Path, PathBuf};
 
@@ -120,10 +120,10 @@ pub fn load_files(paths: &[PathBuf], sources: &mut Sources) -> Result<(Library, 
     for path in find_files(paths)? {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let source = sources.add(path.display().to_string(), text.clone());
-        match parse_file(&text) {
-            Ok(file) => library.add_file(source, path, file, &mut diags),
-            Err(errs) => diags.extend(errs.into_iter().map(|d| d.in_source(source))),
-        }
+        // A statement with a syntax error is reported; the others still load.
+        let (file, errs) = crate::syntax::parse::parse_file_recovering(&text);
+        diags.extend(errs.into_iter().map(|d| d.in_source(source)));
+        library.add_file(source, path, file, &mut diags);
     }
     Ok((library, diags))
 }

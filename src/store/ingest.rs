@@ -399,13 +399,42 @@ impl Ctx<'_> {
     }
 }
 
+/// Fails a read once more than `limit` bytes pass without the CSV reader
+/// finishing a record, so one endless record (say, an unclosed quote in a
+/// huge file) cannot grow the record buffer without bound.
+struct RecordLimit<R> {
+    inner: R,
+    since_record: std::rc::Rc<std::cell::Cell<u64>>,
+    limit: u64,
+}
+
+impl<R: Read> Read for RecordLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_record.get() > self.limit {
+            return Err(std::io::Error::other(format!(
+                "a record is longer than the limit of {} bytes (an unclosed quote?)",
+                limits::MAX_RECORD_BYTES
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_record.set(self.since_record.get() + n as u64);
+        Ok(n)
+    }
+}
+
 fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
+    let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let limited = RecordLimit {
+        inner: BufReader::with_capacity(1 << 20, file),
+        since_record: since_record.clone(),
+        limit: limits::MAX_RECORD_BYTES as u64,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
         .delimiter(delimiter)
-        .buffer_capacity(1 << 20)
-        .from_reader(BufReader::with_capacity(1 << 20, file));
+        .buffer_capacity(1 << 16)
+        .from_reader(limited);
     let mut record = csv::ByteRecord::new();
     let path = ctx.path;
     let csv_err = |e: csv::Error| {
@@ -429,12 +458,17 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
     let width = columns.len();
     let mut last_progress = 0u64;
     loop {
+        since_record.set(0);
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                // An unreadable record (bad quoting, oversized): located.
+                // An I/O error (including an oversized record) ends the file;
+                // a UTF-8 or quoting problem is one bad record.
                 let line = e.position().map_or(0, |p| p.line());
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    return Err(LoadError::at(path, line.max(record.position().map_or(0, |p| p.line())), None, io.to_string()));
+                }
                 ctx.bad_row(line, None, format!("unreadable CSV record: {e}"))?;
                 continue;
             }
@@ -758,6 +792,16 @@ mod tests {
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
         assert!(err.to_string().contains("contacts.jsonl:1:"), "{err}");
         assert!(err.message.contains("`account_id` refers to unknown account \"zz\""), "{err}");
+    }
+
+    #[test]
+    fn ingest_bounds_an_endless_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("id,notes\n1,ok\n2,\"");
+        text.push_str(&"x".repeat(limits::MAX_RECORD_BYTES + (2 << 20)));
+        write(dir.path(), "contacts.csv", &text);
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert!(err.message.contains("longer than the limit"), "{err}");
     }
 
     #[test]
