@@ -234,6 +234,8 @@ pub fn render(diag: &Diagnostic, sources: &Sources, style: Style) -> String {
         let end = floor_char_boundary(&src.text, label.span.end.clamp(line_start, line_end)) - line_start;
         let end = end.min(line.len()).max(start.min(line.len()));
         let start = start.min(line.len());
+        let (shown, start, end) = window(line, start, end);
+        let line = shown.as_str();
         let lead = display_width(&line[..start]);
         let carets = display_width(&line[start..end]).max(1);
         let bar = style.paint("1;34", "|");
@@ -254,6 +256,38 @@ pub fn render(diag: &Diagnostic, sources: &Sources, style: Style) -> String {
         let _ = writeln!(out, "{pad} = {}: {help}", style.paint("1", "help"));
     }
     out
+}
+
+/// Source lines longer than this many characters are shown as a window
+/// around the span, cut with `…`.
+pub const MAX_SHOWN_LINE_CHARS: usize = 160;
+
+/// `line` (with the span `start..end`, byte offsets) cut to a window of at
+/// most about [`MAX_SHOWN_LINE_CHARS`] characters around the span; returns
+/// the text shown and the span's offsets in it.
+fn window(line: &str, start: usize, end: usize) -> (String, usize, usize) {
+    let total = line.chars().count();
+    if total <= MAX_SHOWN_LINE_CHARS {
+        return (line.to_string(), start, end);
+    }
+    let from_char = line[..start].chars().count();
+    let to_char = from_char + line[start..end].chars().count();
+    let from = from_char.saturating_sub(40);
+    let to = (to_char.max(from_char + 1).min(from_char + 80) + 40).min(total);
+    let byte = |c: usize| line.char_indices().nth(c).map_or(line.len(), |(b, _)| b);
+    let (from_byte, to_byte) = (byte(from), byte(to));
+    let mut shown = String::new();
+    if from > 0 {
+        shown.push('…');
+    }
+    let base = shown.len();
+    shown.push_str(&line[from_byte..to_byte]);
+    if to < total {
+        shown.push('…');
+    }
+    let new_start = base + start - from_byte;
+    let new_end = base + end.min(to_byte) - from_byte;
+    (shown, new_start, new_end.max(new_start))
 }
 
 fn expand_tabs(line: &str) -> String {
@@ -332,5 +366,33 @@ mod tests {
         let names = ["replies_30d", "meetings_30d", "role"];
         assert_eq!(did_you_mean("replies_3d", names).unwrap(), "did you mean `replies_30d`?");
         assert_eq!(did_you_mean("zzzzzz", names), None);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn render_shows_a_window_of_a_very_long_line() {
+        let src = format!("{}é = x{}", "(".repeat(300_000), ")".repeat(300_000));
+        let at = 300_000;
+        let d = Diagnostic::error("bad", Span::new(at, at + 2)).with_label("here");
+        let out = render(&d, &Sources::query(&src), Style::plain());
+        assert!(out.len() < 1_000, "{} bytes", out.len());
+        assert!(out.contains(" --> <query>:1:300001"), "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let (text, marks) = (lines[3], lines[4]);
+        assert!(text.starts_with(&format!("1 | …{}é = x", "(".repeat(40))), "{text}");
+        assert!(text.ends_with(")…"), "{text}");
+        assert_eq!(marks, format!("  | {}^ here", " ".repeat(41)));
+    }
+
+    #[test]
+    fn render_keeps_lines_up_to_the_limit_whole() {
+        let src = "x".repeat(MAX_SHOWN_LINE_CHARS);
+        let d = Diagnostic::error("bad", Span::new(150, 151));
+        let out = render(&d, &Sources::query(&src), Style::plain());
+        assert!(out.contains(&format!("1 | {src}\n")), "{out}");
     }
 }

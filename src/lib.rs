@@ -1,5 +1,5 @@
 //! segq: a segment query language and engine for sales contact data.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod diagnostic;
@@ -14,3 +14,5 @@ pub mod exec;
 pub mod fmt;
 pub mod plan;
 pub mod segments;
+pub mod sql;
+pub mod repl;

@@ -48,7 +48,10 @@ pub fn resolve_field(store: &Store, name: &str) -> Result<FieldRef, String> {
         }),
         None => {
             let names = table.columns.iter().map(|c| c.name.as_str());
-            let hint = crate::diagnostic::did_you_mean(bare, names).map_or(String::new(), |h| format!("; {h}"));
+            let prefix = if account { "account." } else { "" };
+            let hint = crate::diagnostic::nearest(bare, names, 1)
+                .first()
+                .map_or(String::new(), |best| format!("; did you mean `{prefix}{best}`?"));
             Err(format!("unknown field `{name}`{hint}"))
         }
     }
@@ -218,7 +221,7 @@ pub fn breakdown(store: &Store, f: &FieldRef, result: &RoaringBitmap) -> Vec<(Op
     match &column.data {
         ColumnData::Dict(d) if d.values.len() <= 4096 => {
             for (c, v) in d.values.iter().enumerate() {
-                per_value(v.clone(), &d.rows_of(&[c as u32]));
+                per_value(v.to_string(), &d.rows_of(&[c as u32]));
             }
         }
         ColumnData::Set(s) => {
@@ -297,4 +300,24 @@ pub fn write_breakdown(out: &mut dyn Write, label: &str, counts: &[(Option<Strin
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    #[test]
+    fn resolve_field_suggests_names_as_written() {
+        let store = crate::store::ingest::generated(&crate::gen::GenConfig {
+            contacts: 40,
+            accounts: 4,
+            seed: 1,
+            today_days: 20_000,
+        });
+        let err = resolve_field(&store, "account.industy").unwrap_err();
+        assert_eq!(err, "unknown field `account.industy`; did you mean `account.industry`?");
+        let err = resolve_field(&store, "emial").unwrap_err();
+        assert_eq!(err, "unknown field `emial`; did you mean `email`?");
+        assert!(resolve_field(&store, "account.industry").is_ok_and(|f| f.account));
+    }
 }

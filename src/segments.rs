@@ -68,6 +68,12 @@ impl Library {
         self.defs.insert(name, (source, def));
     }
 
+    /// Removes a definition: the REPL undoes a `.segment` that does not check.
+    pub fn remove(&mut self, name: &str) -> Option<(SourceId, SegmentDef)> {
+        self.order.retain(|n| n != name);
+        self.defs.remove(name)
+    }
+
     pub fn get(&self, name: &str) -> Option<(SourceId, &SegmentDef)> {
         self.defs.get(name).map(|(s, d)| (*s, d))
     }

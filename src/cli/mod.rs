@@ -2,7 +2,9 @@
 //! results to stdout and diagnostics to stderr, and set the exit code
 //! (0 success, 1 query or expectation failure, 2 usage, I/O or data error).
 
-mod files;
+pub(crate) mod files;
+mod bench;
+mod sql;
 
 use crate::diagnostic::{render, Diagnostic, Sources, Style};
 use crate::engine::Engine;
@@ -43,12 +45,14 @@ pub struct DataArgs {
 enum Command {
     /// Print the number of matching contacts
     Count {
+        /// The query; `-` reads it from stdin
         query: String,
         #[command(flatten)]
         data: DataArgs,
     },
     /// Print matching contacts (or a breakdown with --by)
     Query {
+        /// The query; `-` reads it from stdin
         query: String,
         #[command(flatten)]
         data: DataArgs,
@@ -69,6 +73,7 @@ enum Command {
     },
     /// Print the checked, optimised plan with estimated counts
     Explain {
+        /// The query; `-` reads it from stdin
         query: String,
         #[command(flatten)]
         data: DataArgs,
@@ -120,6 +125,10 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Compile a query (or every segment, as views) to SQL for another engine
+    Sql(sql::SqlArgs),
+    /// Write the data as CSV per table in the layout `segq sql` reads
+    Export(sql::ExportArgs),
     /// Write a realistic synthetic data set with its schema.toml
     Gen {
         #[arg(long)]
@@ -134,6 +143,13 @@ enum Command {
         /// The day generated dates lead up to (default: today)
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
+    },
+    /// Time queries: count (and ids) per query, median and p95 of N runs
+    Bench(bench::BenchArgs),
+    /// The interactive shell: queries, dot-commands (.help), completion, history
+    Repl {
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -202,7 +218,7 @@ fn run(command: Command) -> Result<(), Exit> {
     match command {
         Command::Count { query, data } => {
             let mut engine = load_engine(&data, true)?;
-            let compiled = compile(&mut engine, &query)?;
+            let compiled = compile(&mut engine, &query_text(query)?)?;
             print_out(&format!("{}\n", engine.count(&compiled.plan)))
         }
         Command::Query {
@@ -215,7 +231,7 @@ fn run(command: Command) -> Result<(), Exit> {
             by,
         } => {
             let mut engine = load_engine(&data, true)?;
-            let compiled = compile(&mut engine, &query)?;
+            let compiled = compile(&mut engine, &query_text(query)?)?;
             let result = engine.execute(&compiled.plan);
             let store = &engine.store;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -261,7 +277,7 @@ fn run(command: Command) -> Result<(), Exit> {
         }
         Command::Explain { query, data, analyze } => {
             let mut engine = load_engine(&data, true)?;
-            let compiled = compile(&mut engine, &query)?;
+            let compiled = compile(&mut engine, &query_text(query)?)?;
             let text = if analyze {
                 let (_, profile) = crate::exec::analyze(&compiled.plan, &engine.store);
                 crate::plan::explain::explain(&compiled.plan, &engine.store, Some(&profile))
@@ -292,6 +308,10 @@ fn run(command: Command) -> Result<(), Exit> {
             out,
             today,
         } => gen(contacts, accounts, seed, &out, today.as_deref()),
+        Command::Repl { data } => crate::repl::run(&data),
+        Command::Bench(args) => bench::bench(&args),
+        Command::Sql(args) => sql::sql(&args),
+        Command::Export(args) => sql::export(&args),
     }
 }
 
@@ -337,6 +357,19 @@ mod pipe_tests {
             Err(e) => panic!("exit {}", e.0),
         }
     }
+}
+
+/// The query argument, or stdin for `-` (read up to the file size limit,
+/// so an oversized query gets the size diagnostic, not an out-of-memory).
+fn query_text(query: String) -> Result<String, Exit> {
+    if query != "-" {
+        return Ok(query);
+    }
+    let mut bytes = Vec::new();
+    let max = crate::syntax::limits::MAX_FILE_BYTES as u64 + 1;
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::io::stdin().lock(), max), &mut bytes)
+        .map_err(|e| fail(format!("cannot read the query from stdin: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| fail("the query on stdin is not UTF-8"))
 }
 
 /// Compiles, reporting warnings (and errors, with exit 1).

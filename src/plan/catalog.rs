@@ -36,7 +36,7 @@ impl TableCatalog {
             .map(|c| {
                 let declared_values = declared.and_then(|d| d.field(&c.name)).and_then(|f| f.values.clone());
                 let data_values = match &c.data {
-                    ColumnData::Dict(d) if matches!(c.ty, FieldType::Enum { .. }) => Some(d.values.clone()),
+                    ColumnData::Dict(d) if matches!(c.ty, FieldType::Enum { .. }) => Some(d.values_vec().to_vec()),
                     ColumnData::Set(s) => Some(s.values.clone()),
                     _ => None,
                 };

@@ -512,7 +512,14 @@ impl<'a> Checker<'a> {
                 if let (FieldType::Enum { .. }, ValueKind::Number(_), Some(values)) = (ty, &value.kind, &info.values) {
                     if !values.is_empty() && !values.iter().any(|v| v.parse::<f64>().is_ok()) {
                         // `stage = 3`: enum field compared with a number
-                        self.type_mismatch(info, value, "a number");
+                        self.error(
+                            Diagnostic::error(
+                                format!("type mismatch: `{}` is {}, but this is a number", info.name, article(ty)),
+                                value.span,
+                            )
+                            .with_label(format!("expected a value of `{}`", info.name))
+                            .with_help(format!("values are: {}", values.iter().take(20).cloned().collect::<Vec<_>>().join(", "))),
+                        );
                         return None;
                     }
                 }

@@ -53,7 +53,9 @@ impl Vocabulary {
                     ty: f.ty.clone(),
                     values: match (&f.ty, &f.values) {
                         (FieldType::Bool, _) => vec!["true".into(), "false".into()],
-                        (FieldType::Enum { .. } | FieldType::Set, Some(v)) => v.iter().take(MAX_VALUES).cloned().collect(),
+                        (FieldType::Enum { .. } | FieldType::Set, Some(v)) => {
+                            v.iter().take(MAX_VALUES).cloned().collect()
+                        }
                         _ => Vec::new(),
                     },
                 })
@@ -67,17 +69,26 @@ impl Vocabulary {
     }
 
     pub fn field(&self, name: &str, account: bool) -> Option<&FieldWords> {
-        let table = if account { self.accounts.as_deref()? } else { &self.contacts };
+        let table = if account {
+            self.accounts.as_deref()?
+        } else {
+            &self.contacts
+        };
         table.iter().find(|f| f.name == name)
     }
 
     /// A field as written in a query: `role`, `account.industry`, `` `job title` ``.
     fn written_field(&self, written: &str) -> Option<&FieldWords> {
         let (account, rest) = match written.get(.."account.".len()) {
-            Some(head) if head.eq_ignore_ascii_case("account.") => (true, &written["account.".len()..]),
+            Some(head) if head.eq_ignore_ascii_case("account.") => {
+                (true, &written["account.".len()..])
+            }
             _ => (false, written),
         };
-        let name = rest.strip_prefix('`').and_then(|r| r.strip_suffix('`')).unwrap_or(rest);
+        let name = rest
+            .strip_prefix('`')
+            .and_then(|r| r.strip_suffix('`'))
+            .unwrap_or(rest);
         self.field(name, account)
     }
 
@@ -86,7 +97,10 @@ impl Vocabulary {
         let mut names: Vec<String> = self.contacts.iter().map(|f| quote_name(&f.name)).collect();
         names.sort();
         if let Some(accounts) = &self.accounts {
-            let mut more: Vec<String> = accounts.iter().map(|f| format!("account.{}", quote_name(&f.name))).collect();
+            let mut more: Vec<String> = accounts
+                .iter()
+                .map(|f| format!("account.{}", quote_name(&f.name)))
+                .collect();
             more.sort();
             names.extend(more);
         }
@@ -158,7 +172,11 @@ pub fn highlight(line: &str, vocab: &Vocabulary) -> String {
         return out;
     };
     out.push_str(&line[..dot.word_span.start]);
-    let code = if dot.command.is_some() { style::COMMAND } else { style::ERROR };
+    let code = if dot.command.is_some() {
+        style::COMMAND
+    } else {
+        style::ERROR
+    };
     paint(&mut out, code, dot.word);
     match line::query_view(line) {
         Some(view) => {
@@ -201,7 +219,8 @@ fn highlight_query(line: &str, view: &str, from: usize, vocab: &Vocabulary, out:
             TokenKind::Segment => {
                 let name = text.strip_prefix('@').unwrap_or(text);
                 // `.segment NAME = Q`: the name being defined
-                let defining = line != view && view[..token.start].trim().eq_ignore_ascii_case("segment");
+                let defining =
+                    line != view && view[..token.start].trim().eq_ignore_ascii_case("segment");
                 if name.is_empty() || defining || vocab.segments.iter().any(|s| s == name) {
                     style::SEGMENT
                 } else {
@@ -231,7 +250,9 @@ fn pair(display: impl Into<String>, replacement: impl Into<String>) -> Pair {
 }
 
 fn starts_with_ci(word: &str, prefix: &str) -> bool {
-    word.len() >= prefix.len() && word.is_char_boundary(prefix.len()) && word[..prefix.len()].eq_ignore_ascii_case(prefix)
+    word.len() >= prefix.len()
+        && word.is_char_boundary(prefix.len())
+        && word[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
 /// Candidates from `words` that start with `prefix`, each followed by `suffix`.
@@ -288,20 +309,47 @@ pub fn complete(line: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pair>
         }
         Args::Field | Args::FieldQuery => {
             let names = vocab.all_field_names();
-            (start, matching(names.iter().map(String::as_str), typed, " "))
+            (
+                start,
+                matching(names.iter().map(String::as_str), typed, " "),
+            )
         }
         Args::Fields => {
             let from = line[start..pos].rfind(',').map_or(start, |i| start + i + 1);
             let names = vocab.all_field_names();
-            (from, matching(names.iter().map(String::as_str), &line[from..pos], ""))
+            (
+                from,
+                matching(names.iter().map(String::as_str), &line[from..pos], ""),
+            )
         }
         Args::Choice(choices) => (start, matching(choices.iter().copied(), typed, "")),
         Args::Command => {
-            let names = commands::COMMANDS.iter().map(|c| c.name.trim_start_matches('.'));
+            let names = commands::COMMANDS
+                .iter()
+                .map(|c| c.name.trim_start_matches('.'));
             (start, matching(names, typed.trim_start_matches('.'), ""))
         }
         Args::None | Args::Text | Args::Query | Args::Segment => (pos, Vec::new()),
     }
+}
+
+/// Fields whose name starts with `prefix` (as typed, or without its
+/// backtick), sorted, as a query writes them.
+fn field_names(fields: &[FieldWords], prefix: &str) -> Vec<Pair> {
+    let bare = prefix.strip_prefix('`').unwrap_or(prefix);
+    let mut names: Vec<&str> = fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|n| starts_with_ci(n, bare))
+        .collect();
+    names.sort_unstable();
+    names
+        .into_iter()
+        .map(|n| {
+            let written = quote_name(n);
+            pair(written.clone(), format!("{written} "))
+        })
+        .collect()
 }
 
 /// Operators that fit a field of type `ty`, as typed after it.
@@ -351,9 +399,7 @@ fn complete_query(view: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pai
     match expect_at(view, pos) {
         Expect::Field { prefix } => {
             let start = pos - prefix.len();
-            let mut names: Vec<String> = vocab.contacts.iter().map(|f| quote_name(&f.name)).collect();
-            names.sort();
-            let mut out = matching(names.iter().map(String::as_str), &prefix, " ");
+            let mut out = field_names(&vocab.contacts, &prefix);
             let mut keywords = vec!["not ", "all", "none", "account has (", "account count ("];
             if vocab.accounts.is_some() {
                 keywords.insert(1, "account.");
@@ -368,14 +414,10 @@ fn complete_query(view: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pai
         }
         Expect::AccountField { prefix } => {
             let start = pos - prefix.len();
-            let mut names: Vec<String> = vocab
-                .accounts
-                .iter()
-                .flatten()
-                .map(|f| quote_name(&f.name))
-                .collect();
-            names.sort();
-            (start, matching(names.iter().map(String::as_str), &prefix, " "))
+            (
+                start,
+                field_names(vocab.accounts.as_deref().unwrap_or(&[]), &prefix),
+            )
         }
         Expect::Operator { field, prefix } => {
             let start = pos - prefix.len();
@@ -410,20 +452,43 @@ fn complete_query(view: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pai
                 .collect();
             (start, out)
         }
-        Expect::Value { field, account, prefix } => {
+        Expect::Value {
+            field,
+            account,
+            prefix,
+        } => {
             let start = pos - prefix.len();
             let Some(f) = vocab.field(&field, account) else {
                 return (start, Vec::new());
             };
             let in_list = before[..start].trim_end().ends_with(['[', ',']);
             let suffix = if in_list { "" } else { " " };
-            let out = f
+            let mut out: Vec<Pair> = f
                 .values
                 .iter()
-                .map(|v| quote_value(v))
+                .map(|v| {
+                    if f.ty == FieldType::Bool {
+                        v.clone()
+                    } else {
+                        quote_value(v)
+                    }
+                })
                 .filter(|v| starts_with_ci(v, &prefix))
                 .map(|v| pair(v.clone(), format!("{v}{suffix}")))
                 .collect();
+            // `tags has `: a value, or a quantifier and a list
+            let after_has = before[..start]
+                .split_ascii_whitespace()
+                .next_back()
+                .is_some_and(|w| w.eq_ignore_ascii_case("has"));
+            if after_has {
+                out.extend(
+                    ["any [", "all [", "none ["]
+                        .into_iter()
+                        .filter(|q| starts_with_ci(q, &prefix))
+                        .map(|q| pair(q, q)),
+                );
+            }
             (start, out)
         }
         Expect::Connective { prefix } => {
@@ -432,7 +497,10 @@ fn complete_query(view: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pai
         }
         Expect::SegmentName { prefix } => {
             let start = pos - prefix.len();
-            (start, matching(vocab.segments.iter().map(String::as_str), &prefix, " "))
+            (
+                start,
+                matching(vocab.segments.iter().map(String::as_str), &prefix, " "),
+            )
         }
         Expect::Nothing => (pos, Vec::new()),
     }
@@ -463,7 +531,12 @@ impl ReplHelper {
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         Ok(complete(line, pos, &self.vocab))
     }
 }
@@ -473,7 +546,11 @@ impl Highlighter for ReplHelper {
         Cow::Owned(highlight(line, &self.vocab))
     }
 
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, default: bool) -> Cow<'b, str> {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        default: bool,
+    ) -> Cow<'b, str> {
         if default && self.color {
             let bare = prompt.trim_end();
             let mut out = String::new();
@@ -519,15 +596,27 @@ mod tests {
         };
         Vocabulary {
             contacts: vec![
-                field("role", FieldType::Enum { ordered: false }, &["decision_maker", "champion", "end user"]),
+                field(
+                    "role",
+                    FieldType::Enum { ordered: false },
+                    &["decision_maker", "champion", "end user"],
+                ),
                 field("replies_30d", FieldType::Int, &[]),
-                field("region", FieldType::Enum { ordered: false }, &["emea", "apac"]),
+                field(
+                    "region",
+                    FieldType::Enum { ordered: false },
+                    &["emea", "apac"],
+                ),
                 field("tags", FieldType::Set, &["trial", "webinar"]),
                 field("last_activity", FieldType::Date, &[]),
                 field("opted_in", FieldType::Bool, &["true", "false"]),
                 field("job title", FieldType::String, &[]),
             ],
-            accounts: Some(vec![field("industry", FieldType::Enum { ordered: false }, &["saas", "retail"])]),
+            accounts: Some(vec![field(
+                "industry",
+                FieldType::Enum { ordered: false },
+                &["saas", "retail"],
+            )]),
             segments: vec!["hot".into(), "cold".into()],
         }
     }
@@ -565,7 +654,10 @@ mod tests {
     #[track_caller]
     fn completes(line: &str, expected: &[&str]) {
         let (start, got) = complete(line, line.len(), &vocab());
-        let got: Vec<String> = got.iter().map(|p| format!("{}{}", &line[..start], p.replacement)).collect();
+        let got: Vec<String> = got
+            .iter()
+            .map(|p| format!("{}{}", &line[..start], p.replacement))
+            .collect();
         assert_eq!(got, expected, "{line:?}");
     }
 
@@ -580,18 +672,33 @@ mod tests {
     fn highlight_kinds() {
         let line = "role in [champion] and replies_30d > 2 and last_activity within 30d";
         assert_eq!(strip(&highlight(line, &vocab())), line);
-        assert_eq!(painted(line, style::KEYWORD), ["in", "and", "and", "within"]);
-        assert_eq!(painted(line, style::FIELD), ["role", "replies_30d", "last_activity"]);
+        assert_eq!(
+            painted(line, style::KEYWORD),
+            ["in", "and", "and", "within"]
+        );
+        assert_eq!(
+            painted(line, style::FIELD),
+            ["role", "replies_30d", "last_activity"]
+        );
         assert_eq!(painted(line, style::VALUE), ["champion"]);
         assert_eq!(painted(line, style::NUMBER), ["2", "30d"]);
         assert_eq!(painted(line, style::OPERATOR), [">"]);
-        assert_eq!(painted("title contains \"head of\"", style::VALUE), ["\"head of\""]);
+        assert_eq!(
+            painted("title contains \"head of\"", style::VALUE),
+            ["\"head of\""]
+        );
     }
 
     #[test]
     fn highlight_unknown_names_are_errors() {
-        assert_eq!(painted("rol = x and replies_3d > 2", style::ERROR), ["rol", "replies_3d"]);
-        assert_eq!(painted("account.industry = saas", style::FIELD), ["account.industry"]);
+        assert_eq!(
+            painted("rol = x and replies_3d > 2", style::ERROR),
+            ["rol", "replies_3d"]
+        );
+        assert_eq!(
+            painted("account.industry = saas", style::FIELD),
+            ["account.industry"]
+        );
         assert_eq!(painted("account.size = 1", style::ERROR), ["account.size"]);
         assert_eq!(painted("`job title` = x", style::FIELD), ["`job title`"]);
         assert_eq!(painted("@hot or @hott", style::SEGMENT), ["@hot"]);
@@ -601,10 +708,21 @@ mod tests {
 
     #[test]
     fn highlight_malformed_input() {
-        assert_eq!(painted("role $ x", style::ERROR), ["$"]);
-        assert_eq!(painted("d = 30dx", style::ERROR), ["30dx"]);
+        assert_eq!(painted("role $ region", style::ERROR), ["$"]);
+        assert_eq!(painted("replies_30d = 30dx", style::ERROR), ["30dx"]);
         assert_eq!(painted("role = 🎉", style::ERROR), ["🎉"]);
-        for line in ["", "   ", "(((", "\"unclosed", "`job", "role in [dec", "a !", "\\", ".", "é = \"ü"] {
+        for line in [
+            "",
+            "   ",
+            "(((",
+            "\"unclosed",
+            "`job",
+            "role in [dec",
+            "a !",
+            "\\",
+            ".",
+            "é = \"ü",
+        ] {
             assert_eq!(strip(&highlight(line, &vocab())), line);
         }
     }
@@ -615,7 +733,10 @@ mod tests {
         assert_eq!(strip(&highlight(line, &vocab())), line);
         assert_eq!(painted(line, style::COMMAND), [".explain"]);
         assert_eq!(painted(line, style::FIELD), ["role"]);
-        assert_eq!(painted(".segment warm = @hot", style::SEGMENT), ["warm", "@hot"]);
+        assert_eq!(
+            painted(".segment warm = @hot", style::SEGMENT),
+            ["warm", "@hot"]
+        );
         assert_eq!(painted(".by region rol = x", style::ERROR), ["rol"]);
         assert_eq!(painted(".schemaa", style::ERROR), [".schemaa"]);
         assert_eq!(painted(".mode csv", style::FIELD), Vec::<String>::new());
@@ -634,11 +755,24 @@ mod tests {
 
     #[test]
     fn complete_operators_by_type() {
-        offers("tags ", &["has", "has any [", "has all [", "has none [", "is missing", "is present"]);
+        offers(
+            "tags ",
+            &[
+                "has",
+                "has any [",
+                "has all [",
+                "has none [",
+                "is missing",
+                "is present",
+            ],
+        );
         offers("role i", &["in [", "is missing", "is present"]);
         offers("last_activity w", &["within"]);
         offers("role !", &["!="]);
-        offers("role is ", &["missing", "present", "null", "duplicate", "not"]);
+        offers(
+            "role is ",
+            &["missing", "present", "null", "duplicate", "not"],
+        );
         offers("role is not ", &["missing", "present", "null", "duplicate"]);
         offers("role not ", &["in [", "between"]);
         offers("account ", &["has (", "count ("]);
@@ -648,10 +782,17 @@ mod tests {
     #[test]
     fn complete_values() {
         offers("role in [", &["decision_maker", "champion", "\"end user\""]);
-        completes("role in [decision_maker, ch", &["role in [decision_maker, champion"]);
+        completes(
+            "role in [decision_maker, ch",
+            &["role in [decision_maker, champion"],
+        );
         completes("role = d", &["role = decision_maker "]);
         completes("role = \"e", &[]);
-        offers("tags has ", &["trial", "webinar"]);
+        offers(
+            "tags has ",
+            &["trial", "webinar", "any [", "all [", "none ["],
+        );
+        completes("tags has an", &["tags has any ["]);
         offers("tags has any [", &["trial", "webinar"]);
         offers("opted_in = ", &["true", "false"]);
         offers("account.industry = ", &["saas", "retail"]);
@@ -691,16 +832,37 @@ mod tests {
         let line = format!(".load {}/pip", dir.path().display());
         let (_, got) = complete(&line, line.len(), &vocab());
         assert_eq!(got.len(), 1);
-        assert!(got[0].replacement.ends_with("pipeline.seg"), "{}", got[0].replacement);
+        assert!(
+            got[0].replacement.ends_with("pipeline.seg"),
+            "{}",
+            got[0].replacement
+        );
         let line = format!(".export {}/pi", dir.path().display());
         assert_eq!(complete(&line, line.len(), &vocab()).1.len(), 1);
     }
 
     #[test]
     fn complete_malformed_input() {
-        offers("role $ ", &[]);
+        offers("role $", &[]);
         offers("title contains \"he", &[]);
-        offers("", &["`job title`", "last_activity", "opted_in", "region", "replies_30d", "role", "tags", "not", "account.", "all", "none", "account has (", "account count ("]);
+        offers(
+            "",
+            &[
+                "`job title`",
+                "last_activity",
+                "opted_in",
+                "region",
+                "replies_30d",
+                "role",
+                "tags",
+                "not",
+                "account.",
+                "all",
+                "none",
+                "account has (",
+                "account count (",
+            ],
+        );
         // cursor inside a character, past the end
         let (_, got) = complete("é", 1, &vocab());
         assert!(!got.is_empty());

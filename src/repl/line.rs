@@ -119,7 +119,7 @@ pub fn query_view(line: &str) -> Option<String> {
     };
     let start = query_start(line, &dot)?;
     let mut view = " ".repeat(start);
-    if dot.command.is_some_and(|c| c.args == Args::Segment) && dot.word.len() >= "segment".len() + 1 {
+    if dot.command.is_some_and(|c| c.args == Args::Segment) && dot.word.len() > "segment".len() {
         let end = dot.word_span.end;
         view.replace_range(end - "segment".len()..end, "segment");
     }
@@ -154,7 +154,9 @@ pub fn is_incomplete(text: &str) -> bool {
     last.is_some_and(|t| {
         t.kind == TokenKind::Keyword && {
             let word = &text[t.start..t.end];
-            ["and", "or", "not"].iter().any(|k| k.eq_ignore_ascii_case(word))
+            ["and", "or", "not"]
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(word))
         }
     })
 }
@@ -188,7 +190,9 @@ fn continues(line: &str) -> bool {
 fn strip_semicolon(text: &str) -> &str {
     let tokens = tokenize(text);
     match tokens.iter().rev().find(|t| t.kind != TokenKind::Comment) {
-        Some(t) if t.kind == TokenKind::Punct && &text[t.start..t.end] == ";" => text[..t.start].trim_end(),
+        Some(t) if t.kind == TokenKind::Punct && &text[t.start..t.end] == ";" => {
+            text[..t.start].trim_end()
+        }
         _ => text.trim_end(),
     }
 }
@@ -306,21 +310,31 @@ mod tests {
 
     #[track_caller]
     fn splits(text: &str, expected: &[(&str, usize)]) {
-        let got: Vec<(String, usize)> = statements(text).into_iter().map(|s| (s.text, s.line)).collect();
-        let expected: Vec<(String, usize)> = expected.iter().map(|(t, l)| (t.to_string(), *l)).collect();
+        let got: Vec<(String, usize)> = statements(text)
+            .into_iter()
+            .map(|s| (s.text, s.line))
+            .collect();
+        let expected: Vec<(String, usize)> =
+            expected.iter().map(|(t, l)| (t.to_string(), *l)).collect();
         assert_eq!(got, expected, "{text:?}");
     }
 
     #[test]
     fn line_statements_one_per_line() {
-        splits("role = a\nstage = b\n", &[("role = a", 1), ("stage = b", 2)]);
+        splits(
+            "role = a\nstage = b\n",
+            &[("role = a", 1), ("stage = b", 2)],
+        );
         splits("\n# note\nrole = a\n\n", &[("role = a", 3)]);
     }
 
     #[test]
     fn line_statements_semicolons() {
         splits("role = a; stage = b;", &[("role = a", 1), ("stage = b", 1)]);
-        splits("role = a\n  and x = 1;\nstage = b", &[("role = a\n  and x = 1", 1), ("stage = b", 3)]);
+        splits(
+            "role = a\n  and x = 1;\nstage = b",
+            &[("role = a\n  and x = 1", 1), ("stage = b", 3)],
+        );
         splits("role = a;;\n;", &[("role = a", 1)]);
         splits("t = \"a;b\"; u = 1", &[("t = \"a;b\"", 1), ("u = 1", 1)]);
         splits("role = a # x; y\n", &[("role = a # x; y", 1)]);
@@ -328,7 +342,10 @@ mod tests {
 
     #[test]
     fn line_statements_continue_when_incomplete() {
-        splits("role in [a,\n b]\nx = 1", &[("role in [a,\n b]", 1), ("x = 1", 3)]);
+        splits(
+            "role in [a,\n b]\nx = 1",
+            &[("role in [a,\n b]", 1), ("x = 1", 3)],
+        );
         splits("(a = 1 or\n b = 2)", &[("(a = 1 or\n b = 2)", 1)]);
         splits("a = 1\nor b = 2\n", &[("a = 1\nor b = 2", 1)]);
         splits("t = \"x\ny\"", &[("t = \"x\ny\"", 1)]);
@@ -338,10 +355,16 @@ mod tests {
 
     #[test]
     fn line_statements_dot_commands() {
-        splits(".mode csv\nrole = a\n.limit 3;\n", &[(".mode csv", 1), ("role = a", 2), (".limit 3", 3)]);
+        splits(
+            ".mode csv\nrole = a\n.limit 3;\n",
+            &[(".mode csv", 1), ("role = a", 2), (".limit 3", 3)],
+        );
         splits(
             ".segment hot = role = a and\n  x = 1\n.segments",
-            &[(".segment hot = role = a and\n  x = 1", 1), (".segments", 3)],
+            &[
+                (".segment hot = role = a and\n  x = 1", 1),
+                (".segments", 3),
+            ],
         );
         splits("  \\x\n", &[("\\x", 1)]);
     }
@@ -354,7 +377,7 @@ mod tests {
         let arg = arg_at(line, dot.rest()).unwrap();
         assert_eq!(arg.value, "my file.csv");
         assert!(arg.done);
-        assert_eq!(query_start(line, &dot), Some(22));
+        assert_eq!(query_start(line, &dot), Some(21));
         assert!(dot_line("role = a").is_none());
         assert!(dot_line("").is_none());
         assert_eq!(arg_at(".load 'x", 5).unwrap().value, "x");
@@ -362,7 +385,10 @@ mod tests {
 
     #[test]
     fn line_query_view_keeps_offsets() {
-        assert_eq!(query_view(".explain role = a").unwrap(), "         role = a");
+        assert_eq!(
+            query_view(".explain role = a").unwrap(),
+            "         role = a"
+        );
         assert_eq!(query_view(".segment hot = a").unwrap(), " segment hot = a");
         assert_eq!(query_view(".by role x = 1").unwrap(), "         x = 1");
         assert_eq!(query_view(".by role"), None);
@@ -373,10 +399,27 @@ mod tests {
 
     #[test]
     fn line_incomplete() {
-        for text in ["(a = 1", "a in [x,", "t = \"abc", "`job", "a = 1 and", "a = 1 OR", "not", "a = 1 and # c"] {
+        for text in [
+            "(a = 1",
+            "a in [x,",
+            "t = \"abc",
+            "`job",
+            "a = 1 and",
+            "a = 1 OR",
+            "not",
+            "a = 1 and # c",
+        ] {
             assert!(is_incomplete(text), "{text:?}");
         }
-        for text in ["a = 1", "(a = 1)", "a = 1)", "", "# and", "t = \"and\"", "x = band"] {
+        for text in [
+            "a = 1",
+            "(a = 1)",
+            "a = 1)",
+            "",
+            "# and",
+            "t = \"and\"",
+            "x = band",
+        ] {
             assert!(!is_incomplete(text), "{text:?}");
         }
         assert!(entry_is_incomplete(".explain (a = 1"));

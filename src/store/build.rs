@@ -395,10 +395,7 @@ fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u
         Builder::Bool { trues, present } => Column {
             name,
             ty: FieldType::Bool,
-            data: ColumnData::Bool(BoolColumn {
-                trues: sorted(trues),
-                present: sorted(present),
-            }),
+            data: ColumnData::Bool(BoolColumn::new(sorted(trues), sorted(present))),
         },
         Builder::Set { dict, rows, .. } => Column {
             name,
@@ -438,10 +435,7 @@ fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u
                             }
                         }
                     }
-                    ColumnData::Bool(BoolColumn {
-                        trues: sorted(trues),
-                        present: sorted(present),
-                    })
+                    ColumnData::Bool(BoolColumn::new(sorted(trues), sorted(present)))
                 }
                 _ => ColumnData::Dict(DictColumn::new(dict.values, dict.codes)),
             };

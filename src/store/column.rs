@@ -1,18 +1,13 @@
-//! Columns and their indexes. Row number = position in the table, so a
-//! bitmap of row numbers is an answer with no lookup.
+//! Columns and their indexes. Row number = position in the table, so a set
+//! of row numbers is an answer with no lookup.
 //!
-//! - [`DictColumn`] (enum, string, ref): a dictionary of distinct values,
-//!   a code per row, and postings per value: a bitmap per value when there
-//!   are few, else rows sorted by code (CSR). `=`, `in`, `contains`,
-//!   `matches` and `is duplicate` work over distinct values, not rows.
-//! - [`NumColumn`] (int, float, date, datetime): an order-preserving i64 key
-//!   per row, with a bitmap per distinct value when there are few, else the
-//!   rows sorted by key, so a selective range touches only its rows.
-//! - [`BoolColumn`]: a bitmap of `true` and one of present rows.
-//! - [`SetColumn`]: a bitmap per member value, plus each row's members.
+//! LAYOUT_DOC_PLACEHOLDER
 
-use ahash::AHashMap;
-use roaring::{MultiOps, RoaringBitmap};
+use super::bits::{self, Bits, BitsBuilder, Words, BLOCK_ROWS};
+use super::kernels;
+use ahash::{AHashMap, AHashSet};
+use hashbrown::HashTable;
+use roaring::RoaringBitmap;
 use std::ops::Bound;
 use std::sync::OnceLock;
 
@@ -29,71 +24,683 @@ pub fn bitmap_from_rows(mut rows: Vec<u32>) -> RoaringBitmap {
 }
 
 /// Rows `r` of `0..len` with `keep(r)`, built as a dense bitset first.
-pub fn bitmap_from_predicate(len: u32, mut keep: impl FnMut(usize) -> bool) -> RoaringBitmap {
-    let mut bytes = vec![0u8; (len as usize).div_ceil(8)];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        let base = i * 8;
-        let mut b = 0u8;
-        for bit in 0..8 {
-            let r = base + bit;
-            if r < len as usize && keep(r) {
-                b |= 1 << bit;
+pub fn bitmap_from_predicate(len: u32, keep: impl FnMut(usize) -> bool) -> RoaringBitmap {
+    bits_from_predicate(len, keep).to_roaring()
+}
+
+/// Rows `r` of `0..len` with `keep(r)`, as [`Bits`].
+pub fn bits_from_predicate(len: u32, mut keep: impl FnMut(usize) -> bool) -> Bits {
+    let mut out = BitsBuilder::new();
+    let mut w = bits::zero_words();
+    for b in 0..(len as usize).div_ceil(BLOCK_ROWS) {
+        w.fill(0);
+        let base = b * BLOCK_ROWS;
+        let end = (base + BLOCK_ROWS).min(len as usize);
+        let mut count = 0;
+        for r in base..end {
+            if keep(r) {
+                let i = r - base;
+                w[i >> 6] |= 1 << (i & 63);
+                count += 1;
             }
         }
-        *byte = b;
+        out.push_words(b, &w, count);
     }
-    RoaringBitmap::from_lsb0_bytes(0, &bytes)
+    out.finish()
+}
+
+fn hash_str(s: &str) -> u64 {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE
+        .get_or_init(|| ahash::RandomState::with_seeds(0x5e9, 0x51ce, 0xc0de, 0xda7a))
+        .hash_one(s)
+}
+
+// --------------------------------------------------------------- offsets
+
+/// Ends of consecutive items in a flat buffer, as u32 plus the (rare)
+/// places where the running total passed another 4 GiB.
+#[derive(Clone, Default, PartialEq, Eq, Debug)]
+pub struct Offsets {
+    ends: Vec<u32>,
+    /// `wraps[k]` is the first item whose end is at least `(k + 1) << 32`.
+    wraps: Vec<u32>,
+}
+
+impl Offsets {
+    pub fn with_capacity(n: usize) -> Offsets {
+        Offsets {
+            ends: Vec::with_capacity(n),
+            wraps: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Adds the next item, ending at `end` (not less than the last end).
+    pub fn push(&mut self, end: u64) {
+        let i = self.ends.len() as u32;
+        while (end >> 32) as usize > self.wraps.len() {
+            self.wraps.push(i);
+        }
+        self.ends.push(end as u32);
+    }
+
+    #[inline]
+    pub fn end(&self, i: usize) -> u64 {
+        let low = self.ends[i] as u64;
+        if self.wraps.is_empty() {
+            low
+        } else {
+            let high = self.wraps.partition_point(|&w| w as usize <= i) as u64;
+            (high << 32) | low
+        }
+    }
+
+    #[inline]
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.end(i - 1) };
+        start as usize..self.end(i) as usize
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.ends.capacity() * 4 + self.wraps.capacity() * 4
+    }
+
+    /// The raw parts, for snapshots.
+    pub fn parts(&self) -> (&[u32], &[u32]) {
+        (&self.ends, &self.wraps)
+    }
+
+    /// From raw parts: `ends` must be consistent with `wraps` (checked).
+    pub fn from_parts(ends: Vec<u32>, wraps: Vec<u32>, total: u64) -> Result<Offsets, String> {
+        let o = Offsets { ends, wraps };
+        if o.wraps.windows(2).any(|w| w[0] > w[1]) || o.wraps.iter().any(|&w| w as usize >= o.ends.len().max(1)) {
+            return Err("offsets: bad wrap points".into());
+        }
+        let mut last = 0u64;
+        for i in 0..o.ends.len() {
+            let e = o.end(i);
+            if e < last {
+                return Err("offsets are not ascending".into());
+            }
+            last = e;
+        }
+        if last != total {
+            return Err("offsets do not cover their data".into());
+        }
+        Ok(o)
+    }
+}
+
+// --------------------------------------------------------------- strings
+
+/// Distinct values of a dictionary, in one buffer.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Strings {
+    text: String,
+    ends: Offsets,
+}
+
+impl std::fmt::Debug for Strings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown: Vec<&str> = self.iter().take(8).collect();
+        write!(f, "Strings({} values: {shown:?}…)", self.len())
+    }
+}
+
+impl Strings {
+    pub fn new() -> Strings {
+        Strings::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Appends a value; returns its index.
+    pub fn push(&mut self, s: &str) -> u32 {
+        let i = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u64);
+        i
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> &str {
+        &self.text[self.ends.range(i)]
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_string).collect()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.heap_bytes()
+    }
+
+    /// The raw parts, for snapshots.
+    pub fn parts(&self) -> (&str, &Offsets) {
+        (&self.text, &self.ends)
+    }
+
+    /// From raw parts; every value must lie on character boundaries (checked).
+    pub fn from_parts(text: String, ends: Offsets) -> Result<Strings, String> {
+        let mut start = 0usize;
+        for i in 0..ends.len() {
+            let end = ends.end(i) as usize;
+            if end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+                return Err("strings: value outside the text or inside a character".into());
+            }
+            start = end;
+        }
+        if start != text.len() {
+            return Err("strings: text longer than its values".into());
+        }
+        Ok(Strings { text, ends })
+    }
+}
+
+impl std::ops::Index<usize> for Strings {
+    type Output = str;
+
+    fn index(&self, i: usize) -> &str {
+        self.get(i)
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Strings {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Strings {
+        let mut out = Strings::new();
+        for s in iter {
+            out.push(s.as_ref());
+        }
+        out
+    }
+}
+
+// ----------------------------------------------------------------- codes
+
+/// A dictionary code per row, as narrow as the dictionary allows; the
+/// widest value of each width marks a missing value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes::U8(Vec::new())
+    }
+}
+
+impl std::fmt::Debug for Codes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let width = match self {
+            Codes::U8(_) => 8,
+            Codes::U16(_) => 16,
+            Codes::U32(_) => 32,
+        };
+        write!(f, "Codes({} rows, u{width})", self.len())
+    }
+}
+
+impl Codes {
+    pub fn new() -> Codes {
+        Codes::default()
+    }
+
+    /// Codes into a dictionary of `distinct` values ([`MISSING`] for none).
+    pub fn from_vec(codes: Vec<u32>, distinct: usize) -> Codes {
+        let mut out = Codes::with_width(distinct, codes.len());
+        for c in codes {
+            out.push(c);
+        }
+        out
+    }
+
+    fn with_width(distinct: usize, capacity: usize) -> Codes {
+        if distinct < u8::MAX as usize {
+            Codes::U8(Vec::with_capacity(capacity))
+        } else if distinct < u16::MAX as usize {
+            Codes::U16(Vec::with_capacity(capacity))
+        } else {
+            Codes::U32(Vec::with_capacity(capacity))
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The code of a row, or [`MISSING`].
+    #[inline]
+    pub fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::U8(v) => match v[row] {
+                u8::MAX => MISSING,
+                c => c as u32,
+            },
+            Codes::U16(v) => match v[row] {
+                u16::MAX => MISSING,
+                c => c as u32,
+            },
+            Codes::U32(v) => v[row],
+        }
+    }
+
+    /// Appends a code (or [`MISSING`]), widening the storage when needed.
+    #[inline]
+    pub fn push(&mut self, code: u32) {
+        match self {
+            Codes::U8(v) if code == MISSING || code < u8::MAX as u32 => v.push(code as u8),
+            Codes::U16(v) if code == MISSING || code < u16::MAX as u32 => v.push(code as u16),
+            Codes::U32(v) => v.push(code),
+            _ => {
+                self.widen();
+                self.push(code);
+            }
+        }
+    }
+
+    #[cold]
+    fn widen(&mut self) {
+        *self = match std::mem::take(self) {
+            Codes::U8(v) => Codes::U16(v.into_iter().map(|c| if c == u8::MAX { u16::MAX } else { c as u16 }).collect()),
+            Codes::U16(v) => Codes::U32(v.into_iter().map(|c| if c == u16::MAX { MISSING } else { c as u32 }).collect()),
+            Codes::U32(v) => Codes::U32(v),
+        };
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<u32> {
+        self.iter().collect()
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Codes::U8(v) => v.shrink_to_fit(),
+            Codes::U16(v) => v.shrink_to_fit(),
+            Codes::U32(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ keys
+
+/// The keys of one block of rows: `key = base + scale * raw`, with `raw`
+/// as narrow as the block's range allows (frame of reference).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct KeyBlock {
+    pub base: i64,
+    pub scale: i64,
+    pub raw: Raw,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Raw {
+    /// every row's key is `base`
+    Const,
+    U8(Box<[u8]>),
+    U16(Box<[u16]>),
+    U32(Box<[u32]>),
+    /// keys as they are (base 0, scale 1)
+    I64(Box<[i64]>),
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+impl KeyBlock {
+    /// Packs `values`; only rows with `present(i)` count (others read back
+    /// as any value).
+    pub fn pack(values: &[i64], present: impl Fn(usize) -> bool) -> KeyBlock {
+        let (mut min, mut max) = (i64::MAX, i64::MIN);
+        for (i, &v) in values.iter().enumerate() {
+            if present(i) {
+                min = min.min(v);
+                max = max.max(v);
+            }
+        }
+        if min > max || min == max {
+            return KeyBlock {
+                base: if min > max { 0 } else { min },
+                scale: 1,
+                raw: Raw::Const,
+            };
+        }
+        let range = (max as i128 - min as i128) as u128;
+        let as_is = || KeyBlock {
+            base: 0,
+            scale: 1,
+            raw: Raw::I64(values.into()),
+        };
+        if range > u64::MAX as u128 {
+            return as_is();
+        }
+        let mut g = 0u64;
+        for (i, &v) in values.iter().enumerate() {
+            if present(i) {
+                g = gcd(g, (v as i128 - min as i128) as u64);
+                if g == 1 {
+                    break;
+                }
+            }
+        }
+        if g > i64::MAX as u64 {
+            return as_is();
+        }
+        let span = range as u64 / g;
+        let raw_of = |v: i64| ((v as i128 - min as i128) as u64 / g) as i64;
+        let pick = |i: usize, v: i64| if present(i) { raw_of(v) } else { 0 };
+        let raw = if span <= u8::MAX as u64 {
+            Raw::U8(values.iter().enumerate().map(|(i, &v)| pick(i, v) as u8).collect())
+        } else if span <= u16::MAX as u64 {
+            Raw::U16(values.iter().enumerate().map(|(i, &v)| pick(i, v) as u16).collect())
+        } else if span <= u32::MAX as u64 {
+            Raw::U32(values.iter().enumerate().map(|(i, &v)| pick(i, v) as u32).collect())
+        } else {
+            return as_is();
+        };
+        KeyBlock {
+            base: min,
+            scale: g as i64,
+            raw,
+        }
+    }
+
+    /// The raw value of row `i` of the block.
+    #[inline]
+    pub fn raw_at(&self, i: usize) -> i64 {
+        match &self.raw {
+            Raw::Const => 0,
+            Raw::U8(v) => v[i] as i64,
+            Raw::U16(v) => v[i] as i64,
+            Raw::U32(v) => v[i] as i64,
+            Raw::I64(v) => v[i],
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> i64 {
+        match &self.raw {
+            Raw::I64(v) => v[i],
+            _ => self.base.wrapping_add(self.scale.wrapping_mul(self.raw_at(i))),
+        }
+    }
+
+    /// Raw bounds `(a, b)` such that `lo <= key <= hi` ⟺ `a <= raw <= b`
+    /// for the block's present rows; `None` when no key can match.
+    pub fn raw_bounds(&self, lo: i64, hi: i64) -> Option<(i64, i64)> {
+        let max_raw: i64 = match &self.raw {
+            Raw::I64(_) => return Some((lo, hi)),
+            Raw::Const => 0,
+            Raw::U8(_) => u8::MAX as i64,
+            Raw::U16(_) => u16::MAX as i64,
+            Raw::U32(_) => u32::MAX as i64,
+        };
+        let (base, scale) = (self.base as i128, self.scale as i128);
+        let a = (lo as i128 - base).div_euclid(scale) + i128::from((lo as i128 - base).rem_euclid(scale) != 0);
+        let b = (hi as i128 - base).div_euclid(scale);
+        let (a, b) = (a.max(0), b.min(max_raw as i128));
+        (a <= b).then_some((a as i64, b as i64))
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match &self.raw {
+            Raw::Const => 0,
+            Raw::U8(v) => v.len(),
+            Raw::U16(v) => v.len() * 2,
+            Raw::U32(v) => v.len() * 4,
+            Raw::I64(v) => v.len() * 8,
+        }
+    }
+}
+
+/// A numeric key per row, packed per block of 2^16 rows.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    len: usize,
+    blocks: Vec<KeyBlock>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({} rows, {} bytes)", self.len, self.heap_bytes())
+    }
+}
+
+impl Keys {
+    /// Packs one key per row; only rows in `present` count.
+    pub fn from_vec(keys: &[i64], present: &Bits) -> Keys {
+        let mut b = KeysBuilder::new();
+        for (r, &k) in keys.iter().enumerate() {
+            b.push(present.contains(r as u32).then_some(k));
+        }
+        b.finish()
+    }
+
+    /// From packed blocks: each but the last must hold 2^16 rows (checked).
+    pub fn from_blocks(len: usize, blocks: Vec<KeyBlock>) -> Result<Keys, String> {
+        if blocks.len() != len.div_ceil(BLOCK_ROWS) {
+            return Err("keys: wrong number of blocks".into());
+        }
+        for (b, kb) in blocks.iter().enumerate() {
+            let rows = (len - b * BLOCK_ROWS).min(BLOCK_ROWS);
+            let stored = match &kb.raw {
+                Raw::Const => rows,
+                Raw::U8(v) => v.len(),
+                Raw::U16(v) => v.len(),
+                Raw::U32(v) => v.len(),
+                Raw::I64(v) => v.len(),
+            };
+            if stored != rows || kb.scale < 1 {
+                return Err("keys: a block has the wrong length or scale".into());
+            }
+        }
+        Ok(Keys { len, blocks })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The key of a row (any value where the row has none).
+    #[inline]
+    pub fn get(&self, row: usize) -> i64 {
+        self.blocks[row >> 16].get(row & 0xFFFF)
+    }
+
+    pub fn block(&self, b: usize) -> &KeyBlock {
+        &self.blocks[b]
+    }
+
+    /// Block `b`, if the column has that many rows.
+    pub fn block_opt(&self, b: usize) -> Option<&KeyBlock> {
+        self.blocks.get(b)
+    }
+
+    pub fn blocks(&self) -> &[KeyBlock] {
+        &self.blocks
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.blocks.capacity() * std::mem::size_of::<KeyBlock>() + self.blocks.iter().map(KeyBlock::heap_bytes).sum::<usize>()
+    }
+}
+
+/// Builds [`Keys`] one row at a time, packing each full block.
+#[derive(Debug, Default)]
+pub struct KeysBuilder {
+    len: usize,
+    blocks: Vec<KeyBlock>,
+    buf: Vec<i64>,
+    present: Vec<bool>,
+}
+
+impl KeysBuilder {
+    pub fn new() -> KeysBuilder {
+        KeysBuilder::default()
+    }
+
+    #[inline]
+    pub fn push(&mut self, key: Option<i64>) {
+        self.buf.push(key.unwrap_or(0));
+        self.present.push(key.is_some());
+        self.len += 1;
+        if self.buf.len() == BLOCK_ROWS {
+            self.pack();
+        }
+    }
+
+    fn pack(&mut self) {
+        let present = &self.present;
+        self.blocks.push(KeyBlock::pack(&self.buf, |i| present[i]));
+        self.buf.clear();
+        self.present.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn finish(mut self) -> Keys {
+        if !self.buf.is_empty() {
+            self.pack();
+        }
+        Keys {
+            len: self.len,
+            blocks: self.blocks,
+        }
+    }
+}
+
+/// `lo..=hi` for bounds; `None` when nothing fits.
+pub fn inclusive(lo: Bound<i64>, hi: Bound<i64>) -> Option<(i64, i64)> {
+    let l = match lo {
+        Bound::Included(a) => a,
+        Bound::Excluded(a) => a.checked_add(1)?,
+        Bound::Unbounded => i64::MIN,
+    };
+    let h = match hi {
+        Bound::Included(b) => b,
+        Bound::Excluded(b) => b.checked_sub(1)?,
+        Bound::Unbounded => i64::MAX,
+    };
+    (l <= h).then_some((l, h))
+}
+
+/// Present rows of `present` as a bitset of `len` rows built per block.
+fn present_from(len: usize, mut is_present: impl FnMut(usize) -> bool) -> Bits {
+    bits_from_predicate(len as u32, |r| is_present(r))
 }
 
 // ------------------------------------------------------------------ dict
 
 #[derive(Debug)]
 enum Postings {
-    Bitmaps(Vec<RoaringBitmap>),
+    /// One bitmap per code.
+    Bitmaps(Vec<Bits>),
     /// `rows[offsets[c]..offsets[c + 1]]` are the rows of code `c`, ascending.
     Sorted { offsets: Vec<u32>, rows: Vec<u32> },
 }
 
+/// enum, string and ref columns: a dictionary of distinct values, a code per
+/// row, and the rows of each value.
 #[derive(Debug)]
 pub struct DictColumn {
     /// code → value
-    pub values: Vec<String>,
-    lookup: AHashMap<String, u32>,
+    pub values: Strings,
+    lookup: OnceLock<HashTable<u32>>,
     /// row → code, or [`MISSING`]
-    pub codes: Vec<u32>,
+    pub codes: Codes,
     pub present: RoaringBitmap,
+    present_bits: Bits,
     counts: Vec<u32>,
     postings: Postings,
-    duplicates: OnceLock<RoaringBitmap>,
+    /// `is duplicate`, exact and case-folded
+    duplicates: [OnceLock<RoaringBitmap>; 2],
+    duplicate_bits: [OnceLock<Bits>; 2],
+    listed: OnceLock<Vec<String>>,
 }
 
 impl DictColumn {
     /// Builds the indexes. `values` must be distinct; `codes` index into it.
     pub fn new(values: Vec<String>, codes: Vec<u32>) -> DictColumn {
-        let lookup = values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        let distinct = values.len();
+        DictColumn::from_parts(values.into_iter().collect(), Codes::from_vec(codes, distinct), None)
+    }
+
+    /// Builds the indexes over distinct `values` and `codes` into them,
+    /// reusing the builder's hash table of codes when it has one.
+    pub fn from_parts(values: Strings, mut codes: Codes, lookup: Option<HashTable<u32>>) -> DictColumn {
+        codes.shrink_to_fit();
+        let len = codes.len();
         let mut counts = vec![0u32; values.len()];
-        for &c in &codes {
-            if c != MISSING {
-                counts[c as usize] += 1;
-            }
-        }
-        let present = RoaringBitmap::from_sorted_iter(
-            codes.iter().enumerate().filter(|(_, &c)| c != MISSING).map(|(r, _)| r as u32),
-        )
-        .expect("ascending");
+        let present_bits = present_from(len, |r| codes.get(r) != MISSING);
         let postings = if values.len() <= MAX_BITMAP_POSTINGS {
-            let mut rows: Vec<Vec<u32>> = counts.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
-            for (r, &c) in codes.iter().enumerate() {
+            let mut builders: Vec<BitsBuilder> = (0..values.len()).map(|_| BitsBuilder::new()).collect();
+            for r in 0..len {
+                let c = codes.get(r);
                 if c != MISSING {
-                    rows[c as usize].push(r as u32);
+                    builders[c as usize].push(r as u32);
+                    counts[c as usize] += 1;
                 }
             }
-            Postings::Bitmaps(
-                rows.into_iter()
-                    .map(|r| RoaringBitmap::from_sorted_iter(r).expect("ascending"))
-                    .collect(),
-            )
+            Postings::Bitmaps(builders.into_iter().map(BitsBuilder::finish).collect())
         } else {
+            for c in codes.iter() {
+                if c != MISSING {
+                    counts[c as usize] += 1;
+                }
+            }
             let mut offsets = Vec::with_capacity(values.len() + 1);
             let mut acc = 0u32;
             offsets.push(0);
@@ -103,7 +710,7 @@ impl DictColumn {
             }
             let mut fill = offsets.clone();
             let mut rows = vec![0u32; acc as usize];
-            for (r, &c) in codes.iter().enumerate() {
+            for (r, c) in codes.iter().enumerate() {
                 if c != MISSING {
                     rows[fill[c as usize] as usize] = r as u32;
                     fill[c as usize] += 1;
@@ -111,26 +718,60 @@ impl DictColumn {
             }
             Postings::Sorted { offsets, rows }
         };
+        let cell = OnceLock::new();
+        if let Some(l) = lookup {
+            let _ = cell.set(l);
+        }
         DictColumn {
+            present: present_bits.to_roaring(),
+            present_bits,
             values,
-            lookup,
+            lookup: cell,
             codes,
-            present,
             counts,
             postings,
-            duplicates: OnceLock::new(),
+            duplicates: [OnceLock::new(), OnceLock::new()],
+            duplicate_bits: [OnceLock::new(), OnceLock::new()],
+            listed: OnceLock::new(),
         }
+    }
+
+    fn lookup(&self) -> &HashTable<u32> {
+        self.lookup.get_or_init(|| {
+            let mut t = HashTable::with_capacity(self.values.len());
+            for (i, v) in self.values.iter().enumerate() {
+                t.insert_unique(hash_str(v), i as u32, |&c| hash_str(&self.values[c as usize]));
+            }
+            t
+        })
+    }
+
+    /// A hash table of codes keyed by [`DictColumn::hash`], for builders.
+    pub fn hash(value: &str) -> u64 {
+        hash_str(value)
     }
 
     pub fn code(&self, value: &str) -> Option<u32> {
-        self.lookup.get(value).copied()
+        self.lookup()
+            .find(hash_str(value), |&c| &self.values[c as usize] == value)
+            .copied()
     }
 
     pub fn value(&self, row: u32) -> Option<&str> {
-        match self.codes[row as usize] {
+        match self.codes.get(row as usize) {
             MISSING => None,
             c => Some(&self.values[c as usize]),
         }
+    }
+
+    /// How many distinct values the dictionary holds.
+    pub fn distinct(&self) -> usize {
+        self.values.len()
+    }
+
+    /// The values as owned strings, in code order (built once, for enums).
+    pub fn values_vec(&self) -> &[String] {
+        self.listed.get_or_init(|| self.values.to_vec())
     }
 
     /// How many rows hold code `c`.
@@ -138,13 +779,37 @@ impl DictColumn {
         self.counts[code as usize] as u64
     }
 
-    /// Rows holding any of `codes`.
-    pub fn rows_of(&self, codes: &[u32]) -> RoaringBitmap {
+    pub fn present_bits(&self) -> &Bits {
+        &self.present_bits
+    }
+
+    /// The rows of one code, when postings are bitmaps.
+    pub fn postings_bits(&self, code: u32) -> Option<&Bits> {
+        match &self.postings {
+            Postings::Bitmaps(b) => b.get(code as usize),
+            Postings::Sorted { .. } => None,
+        }
+    }
+
+    /// Rows holding any of `codes`, as [`Bits`].
+    pub fn rows_of_bits(&self, codes: &[u32]) -> Bits {
         match &self.postings {
             Postings::Bitmaps(b) => match codes {
-                [] => RoaringBitmap::new(),
+                [] => Bits::new(),
                 [one] => b[*one as usize].clone(),
-                many => many.iter().map(|&c| &b[c as usize]).union(),
+                many => {
+                    let blocks = many.iter().map(|&c| b[c as usize].blocks()).max().unwrap_or(0);
+                    let mut out = BitsBuilder::new();
+                    let mut w = bits::zero_words();
+                    for blk in 0..blocks {
+                        w.fill(0);
+                        for &c in many {
+                            b[c as usize].chunk(blk).or_into(&mut w);
+                        }
+                        out.push_words(blk, &w, kernels::popcount(&w[..]) as usize);
+                    }
+                    out.finish()
+                }
             },
             Postings::Sorted { offsets, rows } => {
                 let total: u64 = codes.iter().map(|&c| self.count(c)).sum();
@@ -154,8 +819,8 @@ impl DictColumn {
                         wanted[c as usize] = true;
                     }
                     let codes_col = &self.codes;
-                    bitmap_from_predicate(codes_col.len() as u32, |r| {
-                        let c = codes_col[r];
+                    bits_from_predicate(codes_col.len() as u32, |r| {
+                        let c = codes_col.get(r);
                         c != MISSING && wanted[c as usize]
                     })
                 } else {
@@ -163,24 +828,40 @@ impl DictColumn {
                     for &c in codes {
                         out.extend_from_slice(&rows[offsets[c as usize] as usize..offsets[c as usize + 1] as usize]);
                     }
-                    bitmap_from_rows(out)
+                    out.sort_unstable();
+                    out.dedup();
+                    Bits::from_sorted(out)
                 }
             }
         }
     }
 
-    /// Rows whose value satisfies `keep`, testing each distinct value once.
-    pub fn rows_where(&self, mut keep: impl FnMut(&str) -> bool) -> RoaringBitmap {
-        let codes: Vec<u32> = (0..self.values.len() as u32)
+    /// Rows holding any of `codes`.
+    pub fn rows_of(&self, codes: &[u32]) -> RoaringBitmap {
+        self.rows_of_bits(codes).to_roaring()
+    }
+
+    /// Codes whose value satisfies `keep`, testing each distinct value once.
+    pub fn codes_where(&self, mut keep: impl FnMut(&str) -> bool) -> Vec<u32> {
+        (0..self.values.len() as u32)
             .filter(|&c| self.counts[c as usize] > 0 && keep(&self.values[c as usize]))
-            .collect();
-        self.rows_of(&codes)
+            .collect()
+    }
+
+    /// Rows whose value satisfies `keep`, testing each distinct value once.
+    pub fn rows_where(&self, keep: impl FnMut(&str) -> bool) -> RoaringBitmap {
+        self.rows_of(&self.codes_where(keep))
     }
 
     /// Rows whose value (trimmed and case-folded when `fold`) occurs on more
     /// than one row. Computed once, over distinct values.
     pub fn duplicates(&self, fold: bool) -> &RoaringBitmap {
-        self.duplicates.get_or_init(|| {
+        self.duplicates[fold as usize].get_or_init(|| self.duplicate_bits(fold).to_roaring())
+    }
+
+    /// [`DictColumn::duplicates`] as [`Bits`].
+    pub fn duplicate_bits(&self, fold: bool) -> &Bits {
+        self.duplicate_bits[fold as usize].get_or_init(|| {
             let mut groups: AHashMap<std::borrow::Cow<str>, (u64, Vec<u32>)> = AHashMap::new();
             for (c, v) in self.values.iter().enumerate() {
                 if self.counts[c] == 0 {
@@ -189,27 +870,33 @@ impl DictColumn {
                 let key = if fold {
                     std::borrow::Cow::Owned(v.trim().to_lowercase())
                 } else {
-                    std::borrow::Cow::Borrowed(v.as_str())
+                    std::borrow::Cow::Borrowed(v)
                 };
                 let g = groups.entry(key).or_default();
                 g.0 += self.counts[c] as u64;
                 g.1.push(c as u32);
             }
             let codes: Vec<u32> = groups.into_values().filter(|(n, _)| *n > 1).flat_map(|(_, c)| c).collect();
-            self.rows_of(&codes)
+            self.rows_of_bits(&codes)
         })
+    }
+
+    /// Approximate bytes held (for reports).
+    pub fn heap_bytes(&self) -> usize {
+        let postings = match &self.postings {
+            Postings::Bitmaps(b) => b.iter().map(Bits::heap_bytes).sum(),
+            Postings::Sorted { offsets, rows } => offsets.capacity() * 4 + rows.capacity() * 4,
+        };
+        self.values.heap_bytes()
+            + self.lookup.get().map_or(0, |t| t.capacity() * 5)
+            + self.codes.heap_bytes()
+            + self.present_bits.heap_bytes()
+            + self.counts.capacity() * 4
+            + postings
     }
 }
 
 // ------------------------------------------------------------------- num
-
-#[derive(Debug)]
-enum NumIndex {
-    /// Distinct keys ascending, with the rows of each.
-    Values { keys: Vec<i64>, bitmaps: Vec<RoaringBitmap> },
-    /// Present rows sorted by (key, row).
-    Sorted { order: Vec<u32> },
-}
 
 /// Maps an f64 to an i64 with the same order (finite values; -0.0 → 0.0).
 pub fn float_key(v: f64) -> i64 {
@@ -222,178 +909,453 @@ pub fn key_float(k: i64) -> f64 {
     f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
 }
 
-/// Above this many distinct keys, a numeric column is indexed by sorted rows.
-const MAX_VALUE_BITMAPS: usize = 1024;
+/// Buckets of a numeric index: rows are split by key into at most about
+/// this many buckets of similar size (a heavy value gets its own).
+pub const NUM_BUCKETS: usize = 48;
+/// Up to this many distinct keys, their counts are kept (exact estimates,
+/// `.values`, duplicates).
+const EXACT_DISTINCT: usize = 4096;
 
+/// The index of a numeric column: rows split into buckets by key range.
+#[derive(Debug, Default)]
+struct NumIndex {
+    /// Smallest and largest key in each bucket; buckets ascend and are disjoint.
+    min: Vec<i64>,
+    max: Vec<i64>,
+    counts: Vec<u64>,
+    /// Rows of each bucket.
+    eq: Vec<Bits>,
+    /// `ge[i - 1]`: rows of buckets `i..` (rows of buckets `0..` are the present rows).
+    ge: Vec<Bits>,
+    /// Distinct keys with their counts, when there are few.
+    distinct: Option<Vec<(i64, u64)>>,
+}
+
+/// How a range test maps onto a numeric column's buckets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangePlan {
+    /// Inclusive bounds on the key.
+    pub lo: i64,
+    pub hi: i64,
+    /// Buckets `a..b` lie wholly inside: their rows are `ge(a) - ge(b)`.
+    pub inside: Option<(usize, usize)>,
+    /// Buckets partly inside (at most two): each row's key must be tested.
+    pub edges: Vec<usize>,
+    /// Rows in the inside buckets.
+    pub inside_count: u64,
+}
+
+/// int, float, date and datetime columns: a packed key per row and a
+/// bucketed, range-encoded bitmap index (see the module docs).
 #[derive(Debug)]
 pub struct NumColumn {
     /// row → key (meaningless where the row is not present)
-    pub keys: Vec<i64>,
+    pub keys: Keys,
     pub present: RoaringBitmap,
+    present_bits: Bits,
     index: NumIndex,
     duplicates: OnceLock<RoaringBitmap>,
+    duplicate_bits: OnceLock<Bits>,
 }
 
 impl NumColumn {
     pub fn new(keys: Vec<i64>, present: RoaringBitmap) -> NumColumn {
-        let mut distinct: Vec<i64> = present.iter().map(|r| keys[r as usize]).collect();
-        distinct.sort_unstable();
-        distinct.dedup();
-        let index = if distinct.len() <= MAX_VALUE_BITMAPS {
-            let mut rows: Vec<Vec<u32>> = vec![Vec::new(); distinct.len()];
-            for r in &present {
-                let i = distinct.binary_search(&keys[r as usize]).expect("key is distinct");
-                rows[i].push(r);
-            }
-            NumIndex::Values {
-                keys: distinct,
-                bitmaps: rows
-                    .into_iter()
-                    .map(|r| RoaringBitmap::from_sorted_iter(r).expect("ascending"))
-                    .collect(),
-            }
-        } else {
-            let mut order: Vec<u32> = present.iter().collect();
-            order.sort_by_key(|&r| (keys[r as usize], r));
-            NumIndex::Sorted { order }
-        };
+        let bits = Bits::from_roaring(&present);
+        let keys = Keys::from_vec(&keys, &bits);
+        NumColumn::from_parts(keys, bits)
+    }
+
+    /// Builds the index over packed keys and the present rows.
+    pub fn from_parts(keys: Keys, present: Bits) -> NumColumn {
+        let index = NumIndex::build(&keys, &present);
         NumColumn {
             keys,
-            present,
+            present: present.to_roaring(),
+            present_bits: present,
             index,
             duplicates: OnceLock::new(),
+            duplicate_bits: OnceLock::new(),
         }
     }
 
     pub fn key(&self, row: u32) -> Option<i64> {
-        self.present.contains(row).then(|| self.keys[row as usize])
+        self.present_bits.contains(row).then(|| self.keys.get(row as usize))
+    }
+
+    pub fn present_bits(&self) -> &Bits {
+        &self.present_bits
+    }
+
+    /// Number of buckets in the index.
+    pub fn buckets(&self) -> usize {
+        self.index.eq.len()
+    }
+
+    /// Rows of bucket `i`.
+    pub fn bucket_rows(&self, i: usize) -> &Bits {
+        &self.index.eq[i]
+    }
+
+    /// Rows of buckets `i..` (the present rows for 0, none past the last).
+    pub fn buckets_from(&self, i: usize) -> &Bits {
+        static NONE: OnceLock<Bits> = OnceLock::new();
+        match i {
+            0 => &self.present_bits,
+            i if i <= self.index.ge.len() => &self.index.ge[i - 1],
+            _ => NONE.get_or_init(Bits::new),
+        }
+    }
+
+    /// How a range maps onto the buckets; `None` when no key can match.
+    pub fn range_plan(&self, lo: Bound<i64>, hi: Bound<i64>) -> Option<RangePlan> {
+        let (l, h) = inclusive(lo, hi)?;
+        let ix = &self.index;
+        let mut inside: Option<(usize, usize)> = None;
+        let mut edges = Vec::new();
+        let mut inside_count = 0;
+        for i in 0..ix.eq.len() {
+            if ix.max[i] < l || ix.min[i] > h || ix.counts[i] == 0 {
+                continue;
+            }
+            if l <= ix.min[i] && ix.max[i] <= h {
+                inside = Some(match inside {
+                    None => (i, i + 1),
+                    Some((a, _)) => (a, i + 1),
+                });
+                inside_count += ix.counts[i];
+            } else {
+                edges.push(i);
+            }
+        }
+        if inside.is_none() && edges.is_empty() {
+            return None;
+        }
+        Some(RangePlan {
+            lo: l,
+            hi: h,
+            inside,
+            edges,
+            inside_count,
+        })
+    }
+
+    /// Present rows with a key within the bounds, as [`Bits`].
+    pub fn range_bits(&self, lo: Bound<i64>, hi: Bound<i64>) -> Bits {
+        let Some(plan) = self.range_plan(lo, hi) else {
+            return Bits::new();
+        };
+        let mut out = BitsBuilder::new();
+        let mut w = bits::zero_words();
+        for b in 0..self.present_bits.blocks() {
+            self.range_block(&plan, b, &mut w);
+            out.push_words(b, &w, kernels::popcount(&w[..]) as usize);
+        }
+        out.finish()
+    }
+
+    /// Writes the rows of block `b` that satisfy `plan` into `w`.
+    pub fn range_block(&self, plan: &RangePlan, b: usize, w: &mut Words) {
+        match plan.inside {
+            Some((a, c)) => {
+                self.buckets_from(a).chunk(b).write_to(w);
+                if c < self.buckets() {
+                    self.buckets_from(c).chunk(b).andnot_into(w);
+                }
+            }
+            None => w.fill(0),
+        }
+        if plan.edges.is_empty() {
+            return;
+        }
+        let kb = self.keys.block(b);
+        let Some((ra, rb)) = kb.raw_bounds(plan.lo, plan.hi) else { return };
+        for &e in &plan.edges {
+            self.index.eq[e].chunk(b).for_each(|x| {
+                let raw = kb.raw_at(x as usize);
+                if ra <= raw && raw <= rb {
+                    w[(x >> 6) as usize] |= 1 << (x & 63);
+                }
+            });
+        }
     }
 
     /// Present rows with a key within the bounds.
     pub fn range(&self, lo: Bound<i64>, hi: Bound<i64>) -> RoaringBitmap {
-        let empty = match (lo, hi) {
-            (Bound::Included(a), Bound::Included(b)) => a > b,
-            (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b)) | (Bound::Excluded(a), Bound::Included(b)) => {
-                a >= b
-            }
-            _ => false,
-        };
-        if empty {
-            return RoaringBitmap::new();
-        }
-        let first = |k: i64, lo: Bound<i64>| match lo {
-            Bound::Included(a) => k >= a,
-            Bound::Excluded(a) => k > a,
-            Bound::Unbounded => true,
-        };
-        let past = |k: i64, hi: Bound<i64>| match hi {
-            Bound::Included(b) => k > b,
-            Bound::Excluded(b) => k >= b,
-            Bound::Unbounded => false,
-        };
-        match &self.index {
-            NumIndex::Values { keys, bitmaps } => {
-                let a = keys.partition_point(|&k| !first(k, lo));
-                let b = keys.partition_point(|&k| !past(k, hi));
-                if a >= b {
-                    return RoaringBitmap::new();
-                }
-                let inside = b - a;
-                if inside * 2 > keys.len() {
-                    // Cheaper to remove the values outside the range.
-                    let outside = bitmaps[..a].iter().chain(&bitmaps[b..]).union();
-                    &self.present - outside
-                } else {
-                    bitmaps[a..b].iter().union()
-                }
-            }
-            NumIndex::Sorted { order } => {
-                let keys = &self.keys;
-                let a = order.partition_point(|&r| !first(keys[r as usize], lo));
-                let b = order.partition_point(|&r| !past(keys[r as usize], hi));
-                if a >= b {
-                    RoaringBitmap::new()
-                } else if (b - a) * 16 > keys.len() {
-                    let present = &self.present;
-                    let mut out = bitmap_from_predicate(keys.len() as u32, |r| {
-                        let k = keys[r];
-                        first(k, lo) && !past(k, hi)
-                    });
-                    out &= present;
-                    out
-                } else {
-                    bitmap_from_rows(order[a..b].to_vec())
-                }
-            }
-        }
+        self.range_bits(lo, hi).to_roaring()
     }
 
-    /// How many present rows have a key within the bounds (binary searches only).
+    /// How many present rows have a key within the bounds: bucket counts,
+    /// plus a test of each row in the (at most two) partly covered buckets.
     pub fn range_len(&self, lo: Bound<i64>, hi: Bound<i64>) -> u64 {
-        let first = |k: i64| match lo {
-            Bound::Included(a) => k >= a,
-            Bound::Excluded(a) => k > a,
-            Bound::Unbounded => true,
-        };
-        let past = |k: i64| match hi {
-            Bound::Included(b) => k > b,
-            Bound::Excluded(b) => k >= b,
-            Bound::Unbounded => false,
-        };
-        match &self.index {
-            NumIndex::Values { keys, bitmaps } => {
-                let a = keys.partition_point(|&k| !first(k));
-                let b = keys.partition_point(|&k| !past(k));
-                bitmaps.get(a..b.max(a)).map_or(0, |s| s.iter().map(RoaringBitmap::len).sum())
-            }
-            NumIndex::Sorted { order } => {
-                let a = order.partition_point(|&r| !first(self.keys[r as usize]));
-                let b = order.partition_point(|&r| !past(self.keys[r as usize]));
-                b.saturating_sub(a) as u64
-            }
+        let Some(plan) = self.range_plan(lo, hi) else { return 0 };
+        if let Some(d) = &self.index.distinct {
+            let a = d.partition_point(|(k, _)| *k < plan.lo);
+            let b = d.partition_point(|(k, _)| *k <= plan.hi);
+            return d[a..b.max(a)].iter().map(|(_, n)| n).sum();
         }
+        let mut n = plan.inside_count;
+        for &e in &plan.edges {
+            let rows = &self.index.eq[e];
+            rows.for_each(|r| {
+                let k = self.keys.get(r as usize);
+                if plan.lo <= k && k <= plan.hi {
+                    n += 1;
+                }
+            });
+        }
+        n
+    }
+
+    /// An estimate of [`NumColumn::range_len`] from bucket counts alone
+    /// (partly covered buckets count by the share of their key range).
+    pub fn range_estimate(&self, lo: Bound<i64>, hi: Bound<i64>) -> u64 {
+        let Some(plan) = self.range_plan(lo, hi) else { return 0 };
+        if self.index.distinct.is_some() {
+            return self.range_len(lo, hi);
+        }
+        let ix = &self.index;
+        let mut n = plan.inside_count as f64;
+        for &e in &plan.edges {
+            let (a, b) = (ix.min[e] as f64, ix.max[e] as f64);
+            let (l, h) = ((plan.lo as f64).max(a), (plan.hi as f64).min(b));
+            let share = if b > a { ((h - l) / (b - a)).clamp(0.0, 1.0) } else { 1.0 };
+            n += share * ix.counts[e] as f64;
+        }
+        n.round() as u64
     }
 
     /// Rows whose key occurs on more than one row.
     pub fn duplicates(&self) -> &RoaringBitmap {
-        self.duplicates.get_or_init(|| match &self.index {
-            NumIndex::Values { bitmaps, .. } => bitmaps.iter().filter(|b| b.len() > 1).union(),
-            NumIndex::Sorted { order } => {
-                let mut rows = Vec::new();
-                let mut i = 0;
-                while i < order.len() {
-                    let k = self.keys[order[i] as usize];
-                    let mut j = i + 1;
-                    while j < order.len() && self.keys[order[j] as usize] == k {
-                        j += 1;
+        self.duplicates.get_or_init(|| self.duplicate_bits().to_roaring())
+    }
+
+    /// [`NumColumn::duplicates`] as [`Bits`].
+    pub fn duplicate_bits(&self) -> &Bits {
+        self.duplicate_bits.get_or_init(|| {
+            if let Some(d) = &self.index.distinct {
+                let dup: AHashSet<i64> = d.iter().filter(|(_, n)| *n > 1).map(|(k, _)| *k).collect();
+                let mut out = BitsBuilder::new();
+                self.present_bits.for_each(|r| {
+                    if dup.contains(&self.keys.get(r as usize)) {
+                        out.push(r);
                     }
-                    if j - i > 1 {
-                        rows.extend_from_slice(&order[i..j]);
-                    }
-                    i = j;
-                }
-                bitmap_from_rows(rows)
+                });
+                return out.finish();
             }
+            let mut pairs: Vec<(i64, u32)> = Vec::with_capacity(self.present_bits.len() as usize);
+            self.present_bits.for_each(|r| pairs.push((self.keys.get(r as usize), r)));
+            pairs.sort_unstable();
+            let mut rows = Vec::new();
+            let mut i = 0;
+            while i < pairs.len() {
+                let mut j = i + 1;
+                while j < pairs.len() && pairs[j].0 == pairs[i].0 {
+                    j += 1;
+                }
+                if j - i > 1 {
+                    rows.extend(pairs[i..j].iter().map(|p| p.1));
+                }
+                i = j;
+            }
+            rows.sort_unstable();
+            Bits::from_sorted(rows)
         })
     }
 
     /// Distinct keys with their row counts, ascending (for `.values`).
     pub fn value_counts(&self) -> Vec<(i64, u64)> {
-        match &self.index {
-            NumIndex::Values { keys, bitmaps } => keys.iter().zip(bitmaps).map(|(&k, b)| (k, b.len())).collect(),
-            NumIndex::Sorted { order } => {
-                let mut out: Vec<(i64, u64)> = Vec::new();
-                for &r in order {
-                    let k = self.keys[r as usize];
-                    match out.last_mut() {
-                        Some((last, n)) if *last == k => *n += 1,
-                        _ => out.push((k, 1)),
-                    }
-                }
-                out
+        if let Some(d) = &self.index.distinct {
+            return d.clone();
+        }
+        let mut keys: Vec<i64> = Vec::with_capacity(self.present_bits.len() as usize);
+        self.present_bits.for_each(|r| keys.push(self.keys.get(r as usize)));
+        keys.sort_unstable();
+        let mut out: Vec<(i64, u64)> = Vec::new();
+        for k in keys {
+            match out.last_mut() {
+                Some((last, n)) if *last == k => *n += 1,
+                _ => out.push((k, 1)),
             }
         }
+        out
     }
+
+    /// Approximate bytes held (for reports).
+    pub fn heap_bytes(&self) -> usize {
+        let ix = &self.index;
+        self.keys.heap_bytes()
+            + self.present_bits.heap_bytes()
+            + ix.eq.iter().chain(&ix.ge).map(Bits::heap_bytes).sum::<usize>()
+            + ix.distinct.as_ref().map_or(0, |d| d.capacity() * 16)
+    }
+
+    /// The index's parts, for snapshots: per bucket (min, max, count, rows),
+    /// the cumulative bitmaps and the distinct-value table.
+    pub fn index_parts(&self) -> (Vec<(i64, i64, u64, &Bits)>, &[Bits], Option<&[(i64, u64)]>) {
+        let ix = &self.index;
+        let buckets = (0..ix.eq.len()).map(|i| (ix.min[i], ix.max[i], ix.counts[i], &ix.eq[i])).collect();
+        (buckets, &ix.ge, ix.distinct.as_deref())
+    }
+
+    /// Reassembles a column from snapshot parts, checking that the buckets
+    /// ascend and partition the present rows.
+    pub fn from_index_parts(
+        keys: Keys,
+        present: Bits,
+        buckets: Vec<(i64, i64, u64, Bits)>,
+        ge: Vec<Bits>,
+        distinct: Option<Vec<(i64, u64)>>,
+    ) -> Result<NumColumn, String> {
+        if ge.len() + 1 != buckets.len().max(1) {
+            return Err("num index: wrong number of cumulative bitmaps".into());
+        }
+        let mut total = 0u64;
+        let mut last_max: Option<i64> = None;
+        for (min, max, count, rows) in &buckets {
+            if min > max || last_max.is_some_and(|m| m >= *min) || rows.len() != *count {
+                return Err("num index: buckets out of order or miscounted".into());
+            }
+            last_max = Some(*max);
+            total += count;
+        }
+        if total != present.len() {
+            return Err("num index: buckets do not cover the present rows".into());
+        }
+        if let Some(d) = &distinct {
+            if d.windows(2).any(|w| w[0].0 >= w[1].0) || d.iter().map(|x| x.1).sum::<u64>() != total {
+                return Err("num index: bad distinct-value table".into());
+            }
+        }
+        let mut index = NumIndex::default();
+        for (min, max, count, rows) in buckets {
+            index.min.push(min);
+            index.max.push(max);
+            index.counts.push(count);
+            index.eq.push(rows);
+        }
+        index.ge = ge;
+        index.distinct = distinct;
+        Ok(NumColumn {
+            keys,
+            present: present.to_roaring(),
+            present_bits: present,
+            index,
+            duplicates: OnceLock::new(),
+            duplicate_bits: OnceLock::new(),
+        })
+    }
+}
+
+impl NumIndex {
+    fn build(keys: &Keys, present: &Bits) -> NumIndex {
+        let n = present.len();
+        if n == 0 {
+            return NumIndex::default();
+        }
+        // A strided sample says whether the distinct keys are few.
+        let stride = (n / 65_536).max(1);
+        let mut sample: Vec<i64> = Vec::with_capacity((n / stride + 1) as usize);
+        let mut i = 0u64;
+        present.for_each(|r| {
+            if i % stride == 0 {
+                sample.push(keys.get(r as usize));
+            }
+            i += 1;
+        });
+        sample.sort_unstable();
+        let mut sample_counts: Vec<(i64, u64)> = Vec::new();
+        for &k in &sample {
+            match sample_counts.last_mut() {
+                Some((last, c)) if *last == k => *c += 1,
+                _ => sample_counts.push((k, 1)),
+            }
+        }
+        let distinct = if sample_counts.len() <= EXACT_DISTINCT / 2 {
+            count_distinct(keys, present)
+        } else {
+            None
+        };
+        let starts: Vec<i64> = match &distinct {
+            Some(d) if d.len() <= NUM_BUCKETS => d.iter().map(|(k, _)| *k).collect(),
+            Some(d) => bucket_starts(d, n),
+            None => bucket_starts(&sample_counts, sample.len() as u64),
+        };
+        let nb = starts.len();
+        let mut eq: Vec<BitsBuilder> = (0..nb).map(|_| BitsBuilder::new()).collect();
+        let mut min = vec![i64::MAX; nb];
+        let mut max = vec![i64::MIN; nb];
+        let mut counts = vec![0u64; nb];
+        present.for_each(|r| {
+            let k = keys.get(r as usize);
+            let i = starts.partition_point(|&s| s <= k).saturating_sub(1);
+            eq[i].push(r);
+            counts[i] += 1;
+            min[i] = min[i].min(k);
+            max[i] = max[i].max(k);
+        });
+        let mut eq: Vec<Bits> = eq.into_iter().map(BitsBuilder::finish).collect();
+        // Drop empty buckets (possible with sampled starts).
+        let keep: Vec<usize> = (0..nb).filter(|&i| counts[i] > 0).collect();
+        let min: Vec<i64> = keep.iter().map(|&i| min[i]).collect();
+        let max: Vec<i64> = keep.iter().map(|&i| max[i]).collect();
+        let counts: Vec<u64> = keep.iter().map(|&i| counts[i]).collect();
+        eq = keep.iter().map(|&i| std::mem::take(&mut eq[i])).collect();
+        let nb = eq.len();
+        let mut ge: Vec<BitsBuilder> = (1..nb).map(|_| BitsBuilder::new()).collect();
+        let mut w = bits::zero_words();
+        for b in 0..present.blocks() {
+            w.fill(0);
+            for i in (1..nb).rev() {
+                eq[i].chunk(b).or_into(&mut w);
+                ge[i - 1].push_words(b, &w, kernels::popcount(&w[..]) as usize);
+            }
+        }
+        NumIndex {
+            min,
+            max,
+            counts,
+            eq,
+            ge: ge.into_iter().map(BitsBuilder::finish).collect(),
+            distinct,
+        }
+    }
+}
+
+/// Counts of each distinct key, ascending; `None` past [`EXACT_DISTINCT`].
+fn count_distinct(keys: &Keys, present: &Bits) -> Option<Vec<(i64, u64)>> {
+    let mut map: AHashMap<i64, u64> = AHashMap::new();
+    let mut over = false;
+    for b in 0..present.blocks() {
+        let kb = keys.block(b);
+        present.chunk(b).for_each(|x| {
+            if !over {
+                *map.entry(kb.get(x as usize)).or_insert(0) += 1;
+                over = map.len() > EXACT_DISTINCT;
+            }
+        });
+        if over {
+            return None;
+        }
+    }
+    let mut v: Vec<(i64, u64)> = map.into_iter().collect();
+    v.sort_unstable();
+    Some(v)
+}
+
+/// Bucket start keys over ascending (key, count): about [`NUM_BUCKETS`]
+/// buckets of equal count, never splitting a key, a heavy key alone.
+fn bucket_starts(counts: &[(i64, u64)], total: u64) -> Vec<i64> {
+    let target = total.div_ceil(NUM_BUCKETS as u64).max(1);
+    let mut starts = Vec::new();
+    let mut acc = 0u64;
+    for &(k, c) in counts {
+        if starts.is_empty() || (acc > 0 && (acc >= target || c >= target)) {
+            starts.push(k);
+            acc = 0;
+        }
+        acc += c;
+    }
+    starts
 }
 
 // ------------------------------------------------------------------ bool
@@ -402,11 +1364,31 @@ impl NumColumn {
 pub struct BoolColumn {
     pub trues: RoaringBitmap,
     pub present: RoaringBitmap,
+    trues_bits: Bits,
+    present_bits: Bits,
 }
 
 impl BoolColumn {
+    pub fn new(trues: RoaringBitmap, present: RoaringBitmap) -> BoolColumn {
+        BoolColumn {
+            trues_bits: Bits::from_roaring(&trues),
+            present_bits: Bits::from_roaring(&present),
+            trues,
+            present,
+        }
+    }
+
+    pub fn from_bits(trues: Bits, present: Bits) -> BoolColumn {
+        BoolColumn {
+            trues: trues.to_roaring(),
+            present: present.to_roaring(),
+            trues_bits: trues,
+            present_bits: present,
+        }
+    }
+
     pub fn value(&self, row: u32) -> Option<bool> {
-        self.present.contains(row).then(|| self.trues.contains(row))
+        self.present_bits.contains(row).then(|| self.trues_bits.contains(row))
     }
 
     pub fn rows(&self, value: bool) -> RoaringBitmap {
@@ -415,6 +1397,18 @@ impl BoolColumn {
         } else {
             &self.present - &self.trues
         }
+    }
+
+    pub fn trues_bits(&self) -> &Bits {
+        &self.trues_bits
+    }
+
+    pub fn present_bits(&self) -> &Bits {
+        &self.present_bits
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.trues_bits.heap_bytes() * 2 + self.present_bits.heap_bytes() * 2
     }
 }
 
@@ -427,40 +1421,55 @@ pub struct SetColumn {
     lookup: AHashMap<String, u32>,
     /// rows holding each member
     pub bitmaps: Vec<RoaringBitmap>,
+    bits: Vec<Bits>,
     /// rows with at least one member
     pub present: RoaringBitmap,
-    /// `members[offsets[r]..offsets[r + 1]]` are row r's member codes
-    offsets: Vec<u32>,
-    members: Vec<u32>,
+    present_bits: Bits,
+    /// `members[offsets.range(r)]` are row r's member codes
+    offsets: Offsets,
+    members: Codes,
 }
 
 impl SetColumn {
     /// `rows[r]` holds row r's member codes (distinct) into `values`.
     pub fn new(values: Vec<String>, rows: Vec<Vec<u32>>) -> SetColumn {
-        let lookup = values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
-        let mut per_value: Vec<Vec<u32>> = vec![Vec::new(); values.len()];
-        let mut offsets = Vec::with_capacity(rows.len() + 1);
-        let mut members = Vec::new();
-        offsets.push(0);
-        for (r, codes) in rows.iter().enumerate() {
+        let mut offsets = Offsets::with_capacity(rows.len());
+        let mut members = Codes::new();
+        let mut total = 0u64;
+        for codes in &rows {
             for &c in codes {
-                per_value[c as usize].push(r as u32);
+                members.push(c);
             }
-            members.extend_from_slice(codes);
-            offsets.push(members.len() as u32);
+            total += codes.len() as u64;
+            offsets.push(total);
         }
-        let present = RoaringBitmap::from_sorted_iter(
-            rows.iter().enumerate().filter(|(_, c)| !c.is_empty()).map(|(r, _)| r as u32),
-        )
-        .expect("ascending");
+        SetColumn::from_parts(values, offsets, members)
+    }
+
+    /// From each row's member codes, flat: `members[offsets.range(r)]`.
+    pub fn from_parts(values: Vec<String>, offsets: Offsets, mut members: Codes) -> SetColumn {
+        members.shrink_to_fit();
+        let lookup = values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        let mut builders: Vec<BitsBuilder> = (0..values.len()).map(|_| BitsBuilder::new()).collect();
+        let mut present = BitsBuilder::new();
+        for r in 0..offsets.len() {
+            let range = offsets.range(r);
+            if !range.is_empty() {
+                present.push(r as u32);
+            }
+            for i in range {
+                builders[members.get(i) as usize].push(r as u32);
+            }
+        }
+        let bits: Vec<Bits> = builders.into_iter().map(BitsBuilder::finish).collect();
+        let present_bits = present.finish();
         SetColumn {
             values,
             lookup,
-            bitmaps: per_value
-                .into_iter()
-                .map(|r| RoaringBitmap::from_sorted_iter(r).expect("ascending"))
-                .collect(),
-            present,
+            bitmaps: bits.iter().map(Bits::to_roaring).collect(),
+            bits,
+            present: present_bits.to_roaring(),
+            present_bits,
             offsets,
             members,
         }
@@ -471,16 +1480,37 @@ impl SetColumn {
     }
 
     pub fn members(&self, row: u32) -> impl Iterator<Item = &str> {
-        let r = row as usize;
-        self.members[self.offsets[r] as usize..self.offsets[r + 1] as usize]
-            .iter()
-            .map(|&c| self.values[c as usize].as_str())
+        self.offsets
+            .range(row as usize)
+            .map(|i| self.values[self.members.get(i) as usize].as_str())
+    }
+
+    /// Rows holding member `code`.
+    pub fn member_bits(&self, code: u32) -> &Bits {
+        &self.bits[code as usize]
+    }
+
+    pub fn present_bits(&self) -> &Bits {
+        &self.present_bits
+    }
+
+    /// The flat member lists, for snapshots.
+    pub fn parts(&self) -> (&Offsets, &Codes) {
+        (&self.offsets, &self.members)
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bits.iter().map(Bits::heap_bytes).sum::<usize>() * 2
+            + self.present_bits.heap_bytes() * 2
+            + self.offsets.heap_bytes()
+            + self.members.heap_bytes()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
 
     fn bm(rows: &[u32]) -> RoaringBitmap {
         rows.iter().copied().collect()
@@ -497,6 +1527,8 @@ mod tests {
         let want: RoaringBitmap = (0..20_000u32).filter(|r| r % 7 != 0 && r % 5000 < 4000).collect();
         assert_eq!(col.rows_of(&many), want);
         assert_eq!(col.present.len(), codes.iter().filter(|&&c| c != MISSING).count() as u64);
+        assert_eq!(col.code("v4999"), Some(4999));
+        assert_eq!(col.code("v5000"), None);
     }
 
     #[test]
@@ -504,39 +1536,105 @@ mod tests {
         let values = vec!["a@x.io".to_string(), "A@x.io ".to_string(), "b@x.io".to_string()];
         let col = DictColumn::new(values, vec![0, 1, 2, MISSING]);
         assert_eq!(*col.duplicates(true), bm(&[0, 1]));
+        assert_eq!(*col.duplicates(false), bm(&[]));
     }
 
     #[test]
-    fn num_range_agrees_between_layouts() {
-        for distinct in [10i64, 5000] {
-            let keys: Vec<i64> = (0..10_000i64).map(|r| (r * 7919) % distinct - distinct / 2).collect();
-            let present: RoaringBitmap = (0..10_000u32).filter(|r| r % 11 != 0).collect();
-            let col = NumColumn::new(keys.clone(), present.clone());
-            for (lo, hi) in [
+    fn codes_widen_and_keep_missing() {
+        let mut c = Codes::new();
+        c.push(MISSING);
+        c.push(3);
+        for i in 0..300 {
+            c.push(i);
+        }
+        c.push(70_000);
+        c.push(MISSING);
+        assert!(matches!(c, Codes::U32(_)));
+        assert_eq!(c.get(0), MISSING);
+        assert_eq!(c.get(1), 3);
+        assert_eq!(c.get(2 + 299), 299);
+        assert_eq!(c.get(302), 70_000);
+        assert_eq!(c.get(303), MISSING);
+    }
+
+    #[test]
+    fn strings_index_and_offsets_wrap() {
+        let s: Strings = ["", "ab", "ü", "xyz"].into_iter().collect();
+        assert_eq!(s.iter().collect::<Vec<_>>(), ["", "ab", "ü", "xyz"]);
+        assert_eq!(&s[2], "ü");
+        let mut o = Offsets::default();
+        o.push(10);
+        o.push((1u64 << 32) + 5);
+        o.push((1u64 << 32) + 9);
+        o.push(3u64 << 32);
+        assert_eq!(o.end(0), 10);
+        assert_eq!(o.range(1), 10..(1usize << 32) + 5);
+        assert_eq!(o.end(2), (1u64 << 32) + 9);
+        assert_eq!(o.end(3), 3u64 << 32);
+    }
+
+    #[test]
+    fn keys_pack_per_block_and_bound_raw_values() {
+        let day = 86_400_000_000i64;
+        let keys: Vec<i64> = (0..150_000i64).map(|r| 19_000 * day + (r % 1000) * day).collect();
+        let present = Bits::from_sorted((0..150_000u32).filter(|r| r % 3 != 0));
+        let k = Keys::from_vec(&keys, &present);
+        assert!(matches!(k.block(0).raw, Raw::U16(_)), "{:?}", k.block(0).scale);
+        assert_eq!(k.block(0).scale, day);
+        present.for_each(|r| assert_eq!(k.get(r as usize), keys[r as usize]));
+        let kb = k.block(1);
+        let (a, b) = kb.raw_bounds(19_010 * day + 1, 19_020 * day).unwrap();
+        assert_eq!((kb.base + a * kb.scale, kb.base + b * kb.scale), (19_011 * day, 19_020 * day));
+        let wide: Vec<i64> = vec![i64::MIN, i64::MAX, 0];
+        let k = Keys::from_vec(&wide, &Bits::all(3));
+        assert_eq!((0..3).map(|r| k.get(r)).collect::<Vec<_>>(), wide);
+    }
+
+    fn check_ranges(keys: &[i64], present: &RoaringBitmap, bounds: &[(Bound<i64>, Bound<i64>)]) {
+        let col = NumColumn::new(keys.to_vec(), present.clone());
+        for &(lo, hi) in bounds {
+            let want: RoaringBitmap = present
+                .iter()
+                .filter(|&r| inclusive(lo, hi).is_some_and(|(l, h)| (l..=h).contains(&keys[r as usize])))
+                .collect();
+            assert_eq!(col.range(lo, hi), want, "{lo:?} {hi:?}");
+            assert_eq!(col.range_len(lo, hi), want.len(), "{lo:?} {hi:?}");
+        }
+        for r in 0..keys.len() as u32 {
+            assert_eq!(col.key(r), present.contains(r).then(|| keys[r as usize]));
+        }
+    }
+
+    #[test]
+    fn num_range_agrees_with_a_scan_for_every_shape() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for distinct in [1i64, 10, 60, 5000, 1_000_000] {
+            let keys: Vec<i64> = (0..140_000).map(|_| rng.gen_range(0..distinct) - distinct / 2).collect();
+            let present: RoaringBitmap = (0..140_000u32).filter(|r| r % 11 != 0).collect();
+            let mut bounds = vec![
                 (Bound::Included(-3), Bound::Excluded(4)),
                 (Bound::Excluded(0), Bound::Unbounded),
                 (Bound::Unbounded, Bound::Included(-distinct / 4)),
                 (Bound::Included(5), Bound::Included(2)),
                 (Bound::Unbounded, Bound::Unbounded),
-            ] {
-                let want: RoaringBitmap = present
-                    .iter()
-                    .filter(|&r| {
-                        let k = keys[r as usize];
-                        (match lo {
-                            Bound::Included(a) => k >= a,
-                            Bound::Excluded(a) => k > a,
-                            Bound::Unbounded => true,
-                        }) && (match hi {
-                            Bound::Included(b) => k <= b,
-                            Bound::Excluded(b) => k < b,
-                            Bound::Unbounded => true,
-                        })
-                    })
-                    .collect();
-                assert_eq!(col.range(lo, hi), want, "distinct {distinct} {lo:?} {hi:?}");
+                (Bound::Excluded(i64::MAX), Bound::Unbounded),
+            ];
+            for _ in 0..20 {
+                let a = rng.gen_range(-distinct..distinct);
+                let b = rng.gen_range(a..=distinct);
+                bounds.push((Bound::Included(a), Bound::Included(b)));
             }
+            check_ranges(&keys, &present, &bounds);
         }
+    }
+
+    #[test]
+    fn num_duplicates_and_value_counts() {
+        let keys = vec![5, 7, 5, 9, 7, 1];
+        let present = bm(&[0, 1, 2, 3, 4]);
+        let col = NumColumn::new(keys, present);
+        assert_eq!(*col.duplicates(), bm(&[0, 1, 2, 4]));
+        assert_eq!(col.value_counts(), vec![(5, 2), (7, 2), (9, 1)]);
     }
 
     #[test]
@@ -546,5 +1644,14 @@ mod tests {
             assert!(float_key(w[0]) <= float_key(w[1]), "{w:?}");
             assert_eq!(key_float(float_key(w[1])), w[1]);
         }
+    }
+
+    #[test]
+    fn set_members_round_trip() {
+        let col = SetColumn::new(vec!["a".into(), "b".into()], vec![vec![0, 1], vec![], vec![1]]);
+        assert_eq!(col.members(0).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(col.members(1).count(), 0);
+        assert_eq!(col.bitmaps[1], bm(&[0, 2]));
+        assert_eq!(col.present, bm(&[0, 2]));
     }
 }

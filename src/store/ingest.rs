@@ -197,7 +197,7 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
                 .collect();
             let mut account_of = Vec::with_capacity(contacts.len as usize);
             let mut members: Vec<Vec<u32>> = vec![Vec::new(); acc.len as usize];
-            for (r, &c) in refs.codes.iter().enumerate() {
+            for (r, c) in refs.codes.iter().enumerate() {
                 let a = if c == MISSING { MISSING } else { code_account[c as usize] };
                 if a != MISSING {
                     members[a as usize].push(r as u32);
@@ -406,6 +406,46 @@ struct RecordLimit<R> {
     inner: R,
     since_record: std::rc::Rc<std::cell::Cell<u64>>,
     limit: u64,
+    lines: std::rc::Rc<std::cell::RefCell<LineIndex>>,
+}
+
+/// Physical line numbers of CSV records, counted from the bytes read: the
+/// csv crate's own count drifts (CRLF endings count one line short, blank
+/// lines shift the next record). Keeps only the bytes after the last
+/// record start (bounded by the record limit plus the reader's buffer).
+#[derive(Debug, Default)]
+struct LineIndex {
+    /// Bytes read and not yet counted: `window[start..]` begins at offset `base`.
+    window: Vec<u8>,
+    start: usize,
+    base: u64,
+    /// Newlines before `base`.
+    lines_before: u64,
+}
+
+impl LineIndex {
+    fn push(&mut self, bytes: &[u8]) {
+        if self.start > 1 << 16 && self.start * 2 > self.window.len() {
+            self.window.drain(..self.start);
+            self.start = 0;
+        }
+        self.window.extend_from_slice(bytes);
+    }
+
+    /// The 1-based line of a record at byte `offset` (the csv crate's record
+    /// position, which may point at the previous line ending or at blank
+    /// lines before the record): the line of its first other byte.
+    fn line_of_record(&mut self, offset: u64) -> u64 {
+        let live = &self.window[self.start..];
+        let mut at = (offset.saturating_sub(self.base) as usize).min(live.len());
+        while at < live.len() && matches!(live[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.lines_before += live[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.start += at;
+        self.base += at as u64;
+        self.lines_before + 1
+    }
 }
 
 impl<R: Read> Read for RecordLimit<R> {
@@ -418,16 +458,20 @@ impl<R: Read> Read for RecordLimit<R> {
         }
         let n = self.inner.read(buf)?;
         self.since_record.set(self.since_record.get() + n as u64);
+        self.lines.borrow_mut().push(&buf[..n]);
         Ok(n)
     }
 }
 
 fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
     let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::default()));
+    let line_at = |byte: u64| lines.borrow_mut().line_of_record(byte);
     let limited = RecordLimit {
         inner: BufReader::with_capacity(1 << 20, file),
         since_record: since_record.clone(),
         limit: limits::MAX_RECORD_BYTES as u64,
+        lines: lines.clone(),
     };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -438,7 +482,7 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
     let mut record = csv::ByteRecord::new();
     let path = ctx.path;
     let csv_err = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
+        let line = line_at(e.position().map_or(0, |p| p.byte()));
         LoadError::at(path, line, None, format!("unreadable CSV: {e}"))
     };
     if !reader.read_byte_record(&mut record).map_err(csv_err)? {
@@ -465,23 +509,23 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
             Err(e) => {
                 // An I/O error (including an oversized record) ends the file;
                 // a UTF-8 or quoting problem is one bad record.
-                let line = e.position().map_or(0, |p| p.line());
+                // The failed record starts where the reader stopped.
+                let line = line_at(e.position().map_or(reader.position().byte(), |p| p.byte()));
                 if let csv::ErrorKind::Io(io) = e.kind() {
-                    return Err(LoadError::at(path, line.max(record.position().map_or(0, |p| p.line())), None, io.to_string()));
+                    return Err(LoadError::at(path, line, None, io.to_string()));
                 }
                 ctx.bad_row(line, None, format!("unreadable CSV record: {e}"))?;
                 continue;
             }
         }
-        let pos = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        let pos = record.position().map_or((0, 0), |p| (line_at(p.byte()), p.byte()));
         let line = pos.0;
         if record.as_slice().len() > limits::MAX_RECORD_BYTES {
             ctx.bad_row(line, None, format!("record longer than {} bytes", limits::MAX_RECORD_BYTES))?;
             continue;
         }
-        if record.len() == 1 && record.get(0) == Some(b"") {
-            continue; // a blank line
-        }
+        // (Blank lines never get here: the reader skips them. A line `""` is
+        // one empty field: a row whose value is missing in a one-column file.)
         if record.len() != width {
             // the column of the first missing or extra field
             ctx.bad_row(line, Some(record.len().min(width) + 1), format!("expected {width} fields, found {}", record.len()))?;
@@ -659,7 +703,10 @@ fn json_cell(v: serde_json::Value) -> Result<JsonCell, String> {
                     Value::String(s) => Ok(s),
                     Value::Number(n) => Ok(n.to_string()),
                     Value::Bool(b) => Ok(b.to_string()),
-                    other => Err(format!("a list may hold strings, numbers and booleans, not {other}")),
+                    // (named, not printed: the value may be megabytes deep)
+                    Value::Null => Err("a list may hold strings, numbers and booleans, not null".to_string()),
+                    Value::Array(_) => Err("a list may hold strings, numbers and booleans, not a list".to_string()),
+                    Value::Object(_) => Err("a list may hold strings, numbers and booleans, not an object".to_string()),
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -792,6 +839,62 @@ mod tests {
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
         assert!(err.to_string().contains("contacts.jsonl:1:"), "{err}");
         assert!(err.message.contains("`account_id` refers to unknown account \"zz\""), "{err}");
+    }
+
+    #[test]
+    fn ingest_csv_lines_count_crlf_blank_lines_and_quoted_newlines() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "schema.toml", "[contacts.fields]\nscore = \"int\"\n");
+        let line_of_error = |text: &str| {
+            write(dir.path(), "contacts.csv", text);
+            let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+            (err.line, err.message)
+        };
+        // CRLF endings: the csv crate alone says line 3 here.
+        assert_eq!(line_of_error("id,score\r\n1,5\r\n2,6\r\n3,x\r\n").0, Some(4));
+        // a quoted CRLF inside a field, then blank lines
+        assert_eq!(line_of_error("id,score\r\n1,\"a\r\nb\"\r\n").0, Some(2));
+        assert_eq!(line_of_error("id,score\n1,5\n\n\n2,\"x\ny\"\n3,4\n").0, Some(5));
+        assert_eq!(line_of_error("id,score\n1,\"5\n\"\n\n\n\n3,y\n").0, Some(7));
+        let opts = LoadOptions {
+            skip_bad_rows: true,
+            ..LoadOptions::default()
+        };
+        write(dir.path(), "contacts.csv", "id,score\r\n\r\n1,x\r\n2,\"3\r\n\"\r\n3,y\r\n4,1,1\r\n");
+        let (_, report) = load_path(dir.path(), &opts).unwrap();
+        let lines: Vec<u64> = report.first_skipped.iter().map(|s| s.line).collect();
+        assert_eq!(lines, [3, 6, 7]);
+    }
+
+    #[test]
+    fn ingest_quoted_empty_line_is_a_row_not_a_blank_line() {
+        // fuzz finding (csv_ingest): `query all --format csv` writes a
+        // one-column row with a missing value as `""`; loading it again
+        // dropped the row as if it were a blank line.
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "contacts.csv", "a\n1\n\"\"\n\n2\n");
+        let (store, _) = load_path(dir.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(store.contacts.len, 3);
+        assert_eq!(store.contacts.columns[0].cell(1), Cell::Missing);
+        // with more columns, `""` is a row with the wrong number of fields
+        write(dir.path(), "contacts.csv", "a,b\n1,2\n\"\"\n");
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert_eq!(err.to_string(), format!("{}:3:2: expected 2 fields, found 1", dir.path().join("contacts.csv").display()));
+    }
+
+    #[test]
+    fn ingest_jsonl_deep_values_are_located_and_not_echoed() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = |n: usize| format!("{{\"id\": 1, \"tags\": [\"a\", {}{}]}}\n", "[".repeat(n), "]".repeat(n));
+        write(dir.path(), "contacts.jsonl", &format!("{{\"id\": 0}}\n{}", deep(100)));
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.message.ends_with("`tags`: a list may hold strings, numbers and booleans, not a list"), "{err}");
+        // past serde_json's recursion limit (128)
+        write(dir.path(), "contacts.jsonl", &format!("{{\"id\": 0}}\n\n{}", deep(100_000)));
+        let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert_eq!((err.line, err.message.as_str()), (Some(3), "invalid JSON: recursion limit exceeded"), "{err}");
+        assert!(err.column.is_some_and(|c| c > 1), "{err:?}");
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! accounts, and the link between them. Built once by [`ingest`] (or from a
 //! snapshot); every predicate is answered from the column indexes.
 
+pub mod bits;
 pub mod build;
 pub mod column;
 pub mod ingest;
+pub mod kernels;
 
 use crate::schema::FieldType;
 use column::{BoolColumn, DictColumn, NumColumn, SetColumn};
@@ -81,7 +83,7 @@ impl Column {
     /// Distinct values in dictionary (declared) order: enum and set columns.
     pub fn dictionary(&self) -> Option<&[String]> {
         match &self.data {
-            ColumnData::Dict(c) if matches!(self.ty, FieldType::Enum { .. }) => Some(&c.values),
+            ColumnData::Dict(c) if matches!(self.ty, FieldType::Enum { .. }) => Some(c.values_vec()),
             ColumnData::Set(c) => Some(&c.values),
             _ => None,
         }

@@ -43,16 +43,6 @@ pub enum Ty {
     Ref,
 }
 
-impl Ty {
-    pub fn is_text(&self) -> bool {
-        matches!(self, Ty::Enum { .. } | Ty::Ordered(_) | Ty::Str | Ty::Ref)
-    }
-
-    pub fn is_time(&self) -> bool {
-        matches!(self, Ty::Date | Ty::DateTime)
-    }
-}
-
 /// A present value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
@@ -464,9 +454,9 @@ fn accounts(rng: &mut ChaCha8Rng, n: usize, now: i64) -> Table {
             int_cell(rng, v, true)
         });
         row.push(if rng.gen_bool(0.1) { missing(rng) } else { text(TIERS.choose(rng).unwrap()) });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { float_cell(rng, rng.gen_range(0..100_000_000)) });
+        row.push(if rng.gen_bool(0.1) { missing(rng) } else { { let v = rng.gen_range(0..100_000_000); float_cell(rng, v) } });
         row.push(if rng.gen_bool(0.1) { missing(rng) } else { date_cell(today + rng.gen_range(-400..400)) });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { bool_cell(rng, rng.gen_bool(0.7)) });
+        row.push(if rng.gen_bool(0.1) { missing(rng) } else { { let v = rng.gen_bool(0.7); bool_cell(rng, v) } });
         row.push(set_cell(rng, PRODUCTS, 3));
         push_row(&mut t, row);
     }
@@ -570,14 +560,15 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
             };
             int_cell(rng, v, true)
         });
-        row.push(if rng.gen_bool(0.08) { missing(rng) } else { float_cell(rng, rng.gen_range(0..=10_000)) });
+        row.push(if rng.gen_bool(0.08) { missing(rng) } else { { let v = rng.gen_range(0..=10_000); float_cell(rng, v) } });
         row.push(if rng.gen_bool(0.1) {
             missing(rng)
         } else {
-            let back = match rng.gen_range(0..20) {
-                0..=5 => rng.gen_range(0..40),
-                6 => 0,
-                7 => -rng.gen_range(1..10),
+            let back = match rng.gen_range(0..200) {
+                0 => today - days_from_civil(1969, 7, 20),
+                1..=59 => rng.gen_range(0..40),
+                60..=69 => 0,
+                70..=79 => -rng.gen_range(1..10),
                 _ => rng.gen_range(0..1100),
             };
             date_cell(today - back)
@@ -597,7 +588,7 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
             };
             datetime_cell(rng, t)
         });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { bool_cell(rng, rng.gen_bool(0.6)) });
+        row.push(if rng.gen_bool(0.1) { missing(rng) } else { { let v = rng.gen_bool(0.6); bool_cell(rng, v) } });
         row.push(set_cell(rng, TAGS, 3));
         let account = if rng.gen_bool(0.15) {
             None
