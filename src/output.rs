@@ -192,7 +192,8 @@ pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows:
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    let one_line = s.replace('\n', " ⏎ ");
+    // CRLF or a lone CR inside a cell would move the terminal's cursor
+    let one_line = s.replace("\r\n", "\n").replace('\r', "\n").replace('\n', " ⏎ ");
     if one_line.chars().count() > max {
         let cut: String = one_line.chars().take(max - 1).collect();
         format!("{cut}…")
@@ -319,5 +320,11 @@ mod resolve_tests {
         let err = resolve_field(&store, "emial").unwrap_err();
         assert_eq!(err, "unknown field `emial`; did you mean `email`?");
         assert!(resolve_field(&store, "account.industry").is_ok_and(|f| f.account));
+    }
+
+    #[test]
+    fn table_cells_are_one_line() {
+        assert_eq!(truncate("a\r\nb\rc\nd", 40), "a ⏎ b ⏎ c ⏎ d");
+        assert_eq!(truncate("abcdef", 4), "abc…");
     }
 }

@@ -118,13 +118,52 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A query file's text; or, for a file over [`limits::MAX_FILE_BYTES`]
+/// (which is not read whole), its first bytes and the parser's size error.
+#[derive(Debug)]
+pub enum QueryText {
+    Text(String),
+    TooBig { head: String, error: Diagnostic },
+}
+
+/// Reads a query file, never more than the size limit (plus one byte).
+pub fn read_query_file(path: &Path) -> Result<QueryText, String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if len.max(bytes.len() as u64) > limits::MAX_FILE_BYTES as u64 {
+        bytes.truncate(4096);
+        let size = len.max(bytes.len() as u64);
+        return Ok(QueryText::TooBig {
+            head: String::from_utf8_lossy(&bytes).into_owned(),
+            error: Diagnostic::error(
+                format!("input is {size} bytes, more than the limit of {}", limits::MAX_FILE_BYTES),
+                crate::syntax::ast::Span { start: 0, end: 0 },
+            ),
+        });
+    }
+    String::from_utf8(bytes)
+        .map(QueryText::Text)
+        .map_err(|_| format!("cannot read {}: stream did not contain valid UTF-8", path.display()))
+}
+
 /// Reads and parses query files into a library. Returns every diagnostic
 /// (parse errors, duplicates); I/O problems are `Err`.
 pub fn load_files(paths: &[PathBuf], sources: &mut Sources) -> Result<(Library, Vec<Diagnostic>), String> {
     let mut library = Library::new();
     let mut diags = Vec::new();
     for path in find_files(paths)? {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = match read_query_file(&path)? {
+            QueryText::Text(text) => text,
+            QueryText::TooBig { head, error } => {
+                let source = sources.add(path.display().to_string(), head);
+                diags.push(error.in_source(source));
+                continue;
+            }
+        };
         let source = sources.add(path.display().to_string(), text.clone());
         // A statement with a syntax error is reported; the others still load.
         let (file, errs) = crate::syntax::parse::parse_file_recovering(&text);

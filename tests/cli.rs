@@ -432,7 +432,8 @@ fn query_formats_agree() {
         assert_eq!(o["id"], serde_json::json!(id.parse::<i64>().unwrap()), "numbers are numbers");
         assert_eq!(o["replies_30d"], serde_json::json!(row.int("replies_30d")));
         assert_eq!(o["tags"], serde_json::json!(row.tags()), "sets are arrays");
-        assert_eq!(o["opted_in"], serde_json::json!(row.s("opted_in") == "true"));
+        let opted_in = row.s("opted_in");
+        assert_eq!(o["opted_in"], if opted_in.is_empty() { serde_json::Value::Null } else { serde_json::json!(opted_in == "true") });
         assert_eq!(o["last_activity"], json_text(row.s("last_activity")), "missing is null");
         assert_eq!(o["account.tier"], row.acc("tier").map_or(serde_json::Value::Null, |t| serde_json::json!(t)));
         assert_eq!(o["seniority"], json_text(row.s("seniority")));
@@ -549,4 +550,260 @@ fn explain_analyze_adds_actual_counts_and_times() {
     }
     let root = analyzed.lines().next().expect("a root");
     assert!(root.contains(&format!("actual {} ", group(count))), "{root} vs {count}");
+}
+
+/// A hand-made CSV with a BOM, CRLF line ends, quoted separators, quotes,
+/// a newline inside quotes, UTF-8 and headers to normalise.
+#[test]
+fn load_messy_csv() {
+    let sandbox = cli_support::Sandbox::new();
+    let text = "\u{feff}ID,Job Title,Full Name,Notes,Score,firstName\r\n\
+                1,\"Head of Sales, EMEA\",Zoë Ångström,\"line one\r\nline two\",3,Zoë\r\n\
+                2,VP Marketing,\"O\"\"Brien, Pat\",,5,Pat\r\n\
+                3,Head of Data,José,plain,,José\r\n\
+                4,販売部長,田中,\"a \"\"quoted\"\" word\",10,Taro\r\n";
+    sandbox.write("mess.csv", text);
+    let jsonl = sandbox.run(&["query", "--data", "mess.csv", "all", "--format", "jsonl"]);
+    let rows: Vec<serde_json::Value> = jsonl.ok().lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(rows.len(), 4);
+    let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
+    let mut want_keys = vec!["first_name", "full_name", "id", "job_title", "notes", "score"];
+    want_keys.sort();
+    assert_eq!(keys, want_keys, "headers are normalised to snake_case, the BOM dropped");
+    assert_eq!(rows[0]["job_title"], "Head of Sales, EMEA");
+    assert_eq!(rows[0]["full_name"], "Zoë Ångström");
+    assert_eq!(rows[0]["notes"], "line one\r\nline two", "a quoted newline is kept");
+    assert_eq!(rows[1]["full_name"], "O\"Brien, Pat");
+    assert_eq!(rows[1]["notes"], serde_json::Value::Null, "an empty cell is missing");
+    assert_eq!(rows[2]["score"], serde_json::Value::Null);
+    assert_eq!(rows[3]["job_title"], "販売部長");
+    assert_eq!(rows[3]["score"], 10, "all-integer columns are ints");
+    for (query, want) in [
+        ("job_title contains \"head of\"", 2),
+        ("notes contains \"line two\"", 1),
+        ("notes contains '\"quoted\"'", 1),
+        ("full_name = \"Zoë Ångström\"", 1),
+        ("full_name starts_with \"o\\\"brien\"", 1),
+        ("score is missing", 1),
+        ("score > 4", 2),
+        ("job_title = \"販売部長\"", 1),
+        ("first_name = Pat", 1),
+    ] {
+        assert_eq!(sandbox.count("mess.csv", query), want, "{query}");
+    }
+    // The table of a multi-line cell stays one line per row.
+    let table = sandbox.run(&["query", "--data", "mess.csv", "id = 1", "--fields", "id,notes"]);
+    assert!(table.ok().contains("line one ⏎ line two"), "{}", table.stdout);
+    assert!(!table.stdout.contains('\r'), "no carriage return in a table");
+}
+
+/// A single .jsonl file: types inferred from JSON values, lists as sets.
+#[test]
+fn load_jsonl_file() {
+    let sandbox = cli_support::Sandbox::new();
+    sandbox.write(
+        "people.jsonl",
+        "{\"id\": 1, \"role\": \"champion\", \"replies\": 3, \"tags\": [\"a\", \"b\"], \"seen\": \"2026-01-05\", \"vip\": true}\n\
+         {\"id\": 2, \"role\": \"blocker\", \"replies\": 0, \"tags\": [], \"seen\": null, \"vip\": false}\n\
+         \n\
+         {\"id\": 3, \"role\": \"champion\", \"tags\": [\"b\"], \"seen\": \"2025-12-31\"}\n",
+    );
+    for (query, want) in [
+        ("all", 3),
+        ("role = champion", 2),
+        ("replies > 1", 1),
+        ("replies is missing", 1),
+        ("tags has b", 2),
+        ("tags is missing", 1),
+        ("seen before 2026-01-01", 1),
+        ("vip", 1),
+        ("not vip", 2),
+    ] {
+        assert_eq!(sandbox.count("people.jsonl", query), want, "{query}");
+    }
+}
+
+/// The CRM slice (tests/fixtures/crm, from /work/shared/data/crm-sample):
+/// US dates through `format = "%m/%d/%y"`, an accounts table, 12 deals
+/// without an account. Expected counts come from the CSV text.
+#[test]
+fn crm_fixture_with_us_dates_and_accounts() {
+    let dir = cli_support::crm_dir();
+    let deals = Csv::read(&dir.join("contacts.csv"));
+    let accounts = Csv::read(&dir.join("accounts.csv"));
+    assert_eq!(deals.rows.len(), 60);
+    let us_date = |s: &str| -> Option<String> {
+        let mut p = s.split('/');
+        let (m, d, y) = (p.next()?, p.next()?, p.next()?);
+        Some(format!("20{y}-{:0>2}-{:0>2}", m, d))
+    };
+    let cell = |r: &Vec<String>, f: &str| r[deals.col(f)].clone();
+    let account = |r: &Vec<String>, f: &str| -> Option<String> {
+        let id = cell(r, "account_id");
+        let a = accounts.rows.iter().find(|a| a[accounts.col("account_id")] == id)?;
+        Some(a[accounts.col(f)].clone())
+    };
+    let count = |pred: &dyn Fn(&Vec<String>) -> bool| deals.rows.iter().filter(|r| pred(r)).count() as u64;
+    let won_late = count(&|r| cell(r, "deal_stage") == "Won" && us_date(&cell(r, "close_date")).is_some_and(|d| d.as_str() >= "2025-10-01"));
+    let cases: Vec<(&str, u64)> = vec![
+        ("all", 60),
+        ("account_id is missing", 12),
+        ("deal_stage = Won", count(&|r| cell(r, "deal_stage") == "Won")),
+        ("close_date >= 2025-10-01 and deal_stage = Won", won_late),
+        ("close_date is missing", count(&|r| cell(r, "close_date").is_empty())),
+        (
+            "engage_date between 2025-03-01 and 2025-06-30",
+            count(&|r| us_date(&cell(r, "engage_date")).is_some_and(|d| ("2025-03-01".."2025-06-31").contains(&d.as_str()))),
+        ),
+        ("close_value > 1000", count(&|r| cell(r, "close_value").parse::<i64>().is_ok_and(|v| v > 1000))),
+        ("account.sector = retail", count(&|r| account(r, "sector").as_deref() == Some("retail"))),
+        ("account.sector = technolgy", count(&|r| account(r, "sector").as_deref() == Some("technolgy"))),
+        ("account.employees > 5000", count(&|r| account(r, "employees").is_some_and(|e| e.parse::<i64>().expect("int") > 5000))),
+        ("account.revenue >= 1000.5", count(&|r| account(r, "revenue").is_some_and(|e| e.parse::<f64>().expect("float") >= 1000.5))),
+        ("account.office_location = \"United States\"", count(&|r| account(r, "office_location").as_deref() == Some("United States"))),
+        (
+            "account has (deal_stage = Won)",
+            count(&|r| {
+                let id = cell(r, "account_id");
+                !id.is_empty() && deals.rows.iter().any(|o| cell(o, "account_id") == id && cell(o, "deal_stage") == "Won")
+            }),
+        ),
+    ];
+    let sandbox = cli_support::Sandbox::new();
+    for (query, want) in &cases {
+        assert_eq!(sandbox.count("crm", query), *want, "{query}");
+    }
+    assert!(won_late > 0);
+    // Dates come out in ISO form; account fields join.
+    let out = sandbox.run(&[
+        "query",
+        "--data",
+        "crm",
+        "account.sector = technolgy",
+        "--fields",
+        "opportunity_id,close_date,account.account,account.employees",
+        "--format",
+        "csv",
+    ]);
+    let rows = parse_csv(out.ok());
+    let want: Vec<Vec<String>> = deals
+        .rows
+        .iter()
+        .filter(|r| account(r, "sector").as_deref() == Some("technolgy"))
+        .map(|r| {
+            vec![
+                cell(r, "opportunity_id"),
+                us_date(&cell(r, "close_date")).unwrap_or_default(),
+                account(r, "account").expect("has an account"),
+                account(r, "employees").expect("has an account"),
+            ]
+        })
+        .collect();
+    assert_eq!(rows[1..], want[..]);
+    // `--by account.sector` counts deals per sector; those without an account last.
+    let by = parse_csv(sandbox.run(&["query", "--data", "crm", "all", "--by", "account.sector", "--format", "csv"]).ok());
+    assert_eq!(by.last().expect("rows"), &vec![String::new(), "12".to_string()]);
+    let total: u64 = by[1..].iter().map(|r| r[1].parse::<u64>().expect("count")).sum();
+    assert_eq!(total, 60);
+    // The same deals as one CSV file without a schema: dates stay text.
+    let single = sandbox.run(&["count", "--data", "crm/contacts.csv", "close_date = \"11/1/25\""]);
+    assert_eq!(single.count(), count(&|r| cell(r, "close_date") == "11/1/25"));
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set.
+#[cfg(unix)]
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let on_terminal = |no_color: bool| -> String {
+        let mut cmd = std::process::Command::new(cli_support::bin());
+        cmd.args(["count", "--data", "gen", "rol = champion"])
+            .current_dir(cli_support::Sandbox::new().path())
+            .env("TERM", "xterm");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        } else {
+            cmd.env_remove("NO_COLOR");
+        }
+        // the sandbox is gone by now; use absolute data instead
+        let data = cli_support::gen_dir().display().to_string();
+        cmd.args(["--data", &data]);
+        let mut session = rexpect::session::spawn_with_options(
+            cmd,
+            rexpect::reader::Options::new().timeout_ms(Some(60_000)).strip_ansi_escape_codes(false),
+        )
+        .expect("spawn in a pty");
+        let text = session.exp_eof().expect("segq ends");
+        assert!(!text.contains("panicked"), "{text}");
+        assert!(text.contains("unknown field `rol`"), "{text}");
+        text
+    };
+    assert!(on_terminal(false).contains("\x1b["), "a terminal gets colour");
+    assert!(!on_terminal(true).contains('\x1b'), "NO_COLOR turns colour off");
+}
+
+/// Usage errors are clap's: exit 2 with a usage line.
+#[test]
+fn usage_errors_exit_2() {
+    let sandbox = cli_support::Sandbox::new();
+    for args in [
+        &["count", "--data", "gen", "--bogus", "all"][..],
+        &["count"],
+        &["frobnicate"],
+        &["query", "--data", "gen", "all", "--format", "xml"],
+        &["query", "--data", "gen", "all", "--limit", "-3"],
+        &["check"],
+        &[],
+    ] {
+        let run = sandbox.run(args);
+        let stderr = run.fails(2);
+        assert!(stderr.contains("Usage:"), "{args:?}: {stderr}");
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+    let help = sandbox.run(&["--help"]);
+    for command in ["count", "query", "explain", "check", "run", "test", "fmt", "gen"] {
+        assert!(help.ok().contains(command), "--help lists {command}");
+    }
+    assert!(sandbox.run(&["query", "--help"]).ok().contains("--sort"));
+}
+
+/// A reader that stops early (`segq query ... | head`) ends segq quietly.
+#[test]
+fn closed_stdout_is_not_an_error() {
+    use std::io::BufRead;
+    let sandbox = cli_support::Sandbox::new();
+    for format in ["csv", "jsonl", "ids", "table"] {
+        let mut child = std::process::Command::new(cli_support::bin())
+            .args(["query", "--data", "gen", "all", "--limit", "3000", "--format", format])
+            .current_dir(sandbox.path())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("a line");
+        // the reader is dropped here: the pipe is closed
+        let out = child.wait_with_output().expect("ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!first.is_empty());
+        assert_eq!(out.status.code(), Some(0), "--format {format}: {stderr}");
+        assert!(stderr.is_empty(), "--format {format}: {stderr}");
+    }
+}
+
+/// `-` reads the query from stdin (for queries too long for an argument).
+#[test]
+fn query_from_stdin() {
+    let sandbox = cli_support::Sandbox::new();
+    let g = Gen::get();
+    let long = format!("{}role = champion", "role = blocker or ".repeat(10_000));
+    assert!(long.len() > 150_000);
+    let run = sandbox.run_stdin(&["count", "--data", "gen", "-"], long.as_bytes());
+    assert_eq!(run.count(), g.count(|r| ["champion", "blocker"].contains(&r.s("role"))));
+    let run = sandbox.run_stdin(&["query", "--data", "gen", "-", "--format", "ids"], b"role = blocker\n");
+    assert_eq!(run.ok().lines().collect::<Vec<_>>(), g.ids(|r| r.s("role") == "blocker"));
+    let run = sandbox.run_stdin(&["count", "--data", "gen", "-"], b"\xff\xfe");
+    assert!(run.fails(2).contains("not UTF-8"), "{}", run.stderr);
 }

@@ -305,7 +305,16 @@ pub fn fmt(paths: &[PathBuf], check_only: bool) -> Result<(), Exit> {
     let mut differ = Vec::new();
     let mut broken = false;
     for path in &files {
-        let text = std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        let text = match crate::segments::read_query_file(path).map_err(fail)? {
+            crate::segments::QueryText::Text(text) => text,
+            crate::segments::QueryText::TooBig { head, error } => {
+                let mut sources = Sources::new();
+                let s = sources.add(path.display().to_string(), head);
+                report(&[error.in_source(s)], &sources);
+                broken = true;
+                continue;
+            }
+        };
         match crate::fmt::format_file(&text) {
             Err(diags) => {
                 let mut sources = Sources::new();

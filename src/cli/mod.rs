@@ -4,6 +4,7 @@
 
 pub(crate) mod files;
 mod bench;
+mod index;
 mod sql;
 
 use crate::diagnostic::{render, Diagnostic, Sources, Style};
@@ -146,6 +147,8 @@ enum Command {
     },
     /// Time queries: count (and ids) per query, median and p95 of N runs
     Bench(bench::BenchArgs),
+    /// Build a snapshot (.segx) of the data with every index, for fast loading
+    Index(index::IndexArgs),
     /// The interactive shell: queries, dot-commands (.help), completion, history
     Repl {
         #[command(flatten)]
@@ -310,6 +313,7 @@ fn run(command: Command) -> Result<(), Exit> {
         } => gen(contacts, accounts, seed, &out, today.as_deref()),
         Command::Repl { data } => crate::repl::run(&data),
         Command::Bench(args) => bench::bench(&args),
+        Command::Index(args) => index::index(&args),
         Command::Sql(args) => sql::sql(&args),
         Command::Export(args) => sql::export(&args),
     }

@@ -413,8 +413,9 @@ fn chunk_cost(c: &Chunk) -> u64 {
     }
 }
 
-/// Estimated ns to test one row by its code or key.
-const PROBE_COST: u64 = 2;
+/// Estimated ns to test one row by its code or key: the rows of a mask
+/// are far apart, so each test is a cache miss (overlapped with others).
+const PROBE_COST: u64 = 6;
 
 fn popcount(m: &Words) -> u64 {
     kernels::popcount(&m[..])
@@ -531,21 +532,31 @@ fn probe_codes(p: &CodeProbe<'_>, b: usize, m: &mut Words) {
     }
 }
 
+thread_local! {
+    /// Row positions to test, gathered before testing so that the tests'
+    /// loads are independent and overlap (no branch on a loaded value).
+    static CANDIDATES: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Clears the bits of `m` at `candidates` for which `keep` is false.
+#[inline]
+fn drop_failing(m: &mut Words, candidates: &[u16], keep: impl Fn(usize) -> bool) {
+    for &x in candidates {
+        let x = x as usize;
+        let fail = u64::from(!keep(x));
+        m[x >> 6] &= !(fail << (x & 63));
+    }
+}
+
 /// Clears the set bits of `m` for which `keep` is false.
 #[inline]
-fn retain_bits(m: &mut Words, mut keep: impl FnMut(usize) -> bool) {
-    for (i, word) in m.iter_mut().enumerate() {
-        let mut x = *word;
-        let mut out = 0u64;
-        while x != 0 {
-            let bit = x.trailing_zeros() as usize;
-            if keep(i * 64 + bit) {
-                out |= 1 << bit;
-            }
-            x &= x - 1;
-        }
-        *word = out;
-    }
+fn retain_bits(m: &mut Words, keep: impl Fn(usize) -> bool) {
+    CANDIDATES.with(|c| {
+        let mut c = c.borrow_mut();
+        c.clear();
+        bits::push_set_bits(&m[..], 0, &mut c);
+        drop_failing(m, &c, keep);
+    });
 }
 
 /// Keeps rows of `m` whose raw key lies in `ra..=rb` (and that are present).
@@ -594,8 +605,8 @@ fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words) {
         m.fill(0);
         return;
     };
-    let edge_rows: u64 = plan.edges.iter().map(|&e| col.bucket_rows(e).chunk(b).len() as u64).sum();
-    if popcount(m) <= edge_rows {
+    let edge_cost: u64 = plan.edges.iter().map(|&e| chunk_cost(col.bucket_rows(e).chunk(b))).sum();
+    if popcount(m) * PROBE_COST <= edge_cost {
         probe_keys(col, b, m, ra, rb);
         return;
     }
@@ -618,33 +629,27 @@ fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words) {
 /// Clears rows of `m` in the plan's edge buckets for which `ok` is false.
 #[inline]
 fn refine_edges(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, ok: impl Fn(usize) -> bool) {
-    for &e in &plan.edges {
-        match col.bucket_rows(e).chunk(b) {
-            Chunk::Empty => {}
-            Chunk::Sparse(s) => {
-                for &x in s.iter() {
-                    let x = x as usize;
-                    let bit = 1u64 << (x & 63);
-                    if m[x >> 6] & bit != 0 && !ok(x) {
-                        m[x >> 6] &= !bit;
-                    }
-                }
-            }
-            Chunk::Dense { words, .. } => {
-                for i in 0..WORDS {
-                    let mut x = words[i] & m[i];
-                    while x != 0 {
-                        let bit = x.trailing_zeros() as usize;
-                        if !ok(i * 64 + bit) {
-                            m[i] &= !(1 << bit);
+    CANDIDATES.with(|c| {
+        let mut c = c.borrow_mut();
+        c.clear();
+        for &e in &plan.edges {
+            match col.bucket_rows(e).chunk(b) {
+                Chunk::Empty => {}
+                Chunk::Sparse(s) => c.extend(s.iter().filter(|&&x| m[(x >> 6) as usize] & (1 << (x & 63)) != 0)),
+                Chunk::Dense { words, .. } => {
+                    for i in 0..WORDS {
+                        let mut x = words[i] & m[i];
+                        while x != 0 {
+                            c.push((i * 64) as u16 | x.trailing_zeros() as u16);
+                            x &= x - 1;
                         }
-                        x &= x - 1;
                     }
                 }
+                Chunk::Full => bits::push_set_bits(&m[..], 0, &mut c),
             }
-            Chunk::Full => retain_bits(m, &ok),
         }
-    }
+        drop_failing(m, &c, ok);
+    });
 }
 
 fn filter_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool) {

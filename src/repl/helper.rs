@@ -400,9 +400,10 @@ fn complete_query(view: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pai
         Expect::Field { prefix } => {
             let start = pos - prefix.len();
             let mut out = field_names(&vocab.contacts, &prefix);
-            let mut keywords = vec!["not ", "all", "none", "account has (", "account count ("];
+            let mut keywords = vec!["not ", "all", "none"];
             if vocab.accounts.is_some() {
                 keywords.insert(1, "account.");
+                keywords.extend(["account has (", "account count ("]);
             }
             out.extend(
                 keywords

@@ -92,20 +92,16 @@ impl TableLayout {
             })
             .collect();
         let key = ts.key.clone().unwrap_or_else(|| default_key.to_string());
-        let key_ty = match columns.iter().find(|c| c.name == key) {
-            Some(c) => c.ty.clone(),
-            None => {
-                // An undeclared key: text is the type every key fits.
-                columns.insert(
-                    0,
-                    ColumnLayout {
-                        name: key.clone(),
-                        ty: FieldType::String,
-                    },
-                );
-                FieldType::String
-            }
+        // The key first; an undeclared key is text, the type every key fits.
+        let key_column = match columns.iter().position(|c| c.name == key) {
+            Some(i) => columns.remove(i),
+            None => ColumnLayout {
+                name: key.clone(),
+                ty: FieldType::String,
+            },
         };
+        let key_ty = key_column.ty.clone();
+        columns.insert(0, key_column);
         TableLayout {
             name: name.to_string(),
             singular: singular.to_string(),

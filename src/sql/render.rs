@@ -24,8 +24,6 @@ const WIDTH: usize = 80;
 /// How tightly a fragment binds, to parenthesise it correctly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Prec {
-    /// parenthesised or a function call
-    Paren,
     /// a comparison, `IN`, `IS`, `NOT x`
     Cmp,
     And,
@@ -45,10 +43,6 @@ impl Frag {
 
     fn cmp(text: impl Into<String>) -> Frag {
         Frag::new(text, Prec::Cmp)
-    }
-
-    fn paren(text: impl Into<String>) -> Frag {
-        Frag::new(text, Prec::Paren)
     }
 
     /// The text in parentheses (on their own lines when it spans several).
@@ -147,6 +141,7 @@ impl<'l> Renderer<'l> {
             Plan::And(children) if children.is_empty() => Frag::cmp(d.truth(true)),
             Plan::Or(children) if children.is_empty() => Frag::cmp(d.truth(false)),
             Plan::And(children) => {
+                let children = &merge_accounts(children, true);
                 // The first leaf on each column witnesses its presence for the others.
                 let mut witnesses: Vec<(String, usize)> = Vec::new();
                 for (i, c) in children.iter().enumerate() {
@@ -173,6 +168,7 @@ impl<'l> Renderer<'l> {
                 join(parts, "AND")
             }
             Plan::Or(children) => {
+                let children = &merge_accounts(children, false);
                 let parts: Vec<Frag> = children.iter().map(|c| self.cond(c, s, neg, known)).collect();
                 join(parts, "OR")
             }
@@ -183,11 +179,7 @@ impl<'l> Renderer<'l> {
                     }
                 }
                 let f = self.cond(inner, s, true, known);
-                let text = match f.prec {
-                    Prec::Paren => format!("NOT {}", f.text),
-                    _ => format!("NOT {}", f.wrapped()),
-                };
-                Frag::cmp(text)
+                Frag::cmp(format!("NOT {}", f.wrapped()))
             }
             Plan::Leaf(l) => self.leaf(l, s, neg, known),
             Plan::Account(inner) => {
@@ -492,6 +484,30 @@ impl<'l> Renderer<'l> {
     }
 }
 
+/// `account.a = 1 and account.b = 2` is `account.(a = 1 and b = 2)`: a
+/// contact has one account, so one subquery serves every account test of
+/// an AND (or an OR).
+fn merge_accounts(children: &[Plan], and: bool) -> Vec<Plan> {
+    let inner: Vec<Plan> = children
+        .iter()
+        .filter_map(|c| match c {
+            Plan::Account(p) => Some((**p).clone()),
+            _ => None,
+        })
+        .collect();
+    if inner.len() < 2 {
+        return children.to_vec();
+    }
+    let mut merged = Some(Plan::Account(Box::new(if and { Plan::And(inner) } else { Plan::Or(inner) })));
+    children
+        .iter()
+        .filter_map(|c| match c {
+            Plan::Account(_) => merged.take(),
+            other => Some(other.clone()),
+        })
+        .collect()
+}
+
 /// The column a leaf tests, without the `account.` prefix.
 fn column_name<'a>(l: &'a Leaf, s: &Scope<'_>) -> &'a str {
     if s.accounts {
@@ -510,8 +526,7 @@ fn guard(d: Dialect, s: &Scope<'_>, name: &str, test: Frag, neg: bool, known: &[
         Prec::Or => test.wrapped(),
         _ => test.text,
     };
-    let text = format!("{} IS NOT NULL AND {test}", s.col(d, name));
-    Frag::paren(Frag::new(text, Prec::And).wrapped())
+    Frag::new(format!("{} IS NOT NULL AND {test}", s.col(d, name)), Prec::And)
 }
 
 /// `col = a` / `col IN (a, b)`; `None` for an empty list.

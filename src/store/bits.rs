@@ -79,10 +79,15 @@ impl Chunk {
 
     /// The chunk of ascending, distinct low bits.
     pub fn from_sorted(s: &[u16]) -> Chunk {
+        Chunk::from_sorted_max(s, SPARSE_MAX)
+    }
+
+    /// As [`Chunk::from_sorted`], dense above `sparse_max` rows.
+    pub fn from_sorted_max(s: &[u16], sparse_max: usize) -> Chunk {
         match s.len() {
             0 => Chunk::Empty,
             BLOCK_ROWS => Chunk::Full,
-            n if n <= SPARSE_MAX => Chunk::Sparse(s.into()),
+            n if n <= sparse_max.min(SPARSE_MAX) => Chunk::Sparse(s.into()),
             n => {
                 let mut words = zero_words();
                 for &x in s {
@@ -629,17 +634,36 @@ impl<'a> Reader<'a> {
 }
 
 /// Builds [`Bits`] from ascending rows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BitsBuilder {
     chunks: Vec<Chunk>,
     block: usize,
     current: Vec<u16>,
     len: u64,
+    sparse_max: usize,
+}
+
+impl Default for BitsBuilder {
+    fn default() -> BitsBuilder {
+        BitsBuilder::with_sparse_max(SPARSE_MAX)
+    }
 }
 
 impl BitsBuilder {
     pub fn new() -> BitsBuilder {
         BitsBuilder::default()
+    }
+
+    /// A builder whose chunks are dense above `sparse_max` rows (at most
+    /// [`SPARSE_MAX`]): for bitmaps read word by word.
+    pub fn with_sparse_max(sparse_max: usize) -> BitsBuilder {
+        BitsBuilder {
+            chunks: Vec::new(),
+            block: 0,
+            current: Vec::new(),
+            len: 0,
+            sparse_max,
+        }
     }
 
     /// Adds a row larger than every row added before.
@@ -662,7 +686,7 @@ impl BitsBuilder {
             self.chunks.resize(self.block, Chunk::Empty);
         }
         self.len += self.current.len() as u64;
-        self.chunks.push(Chunk::from_sorted(&self.current));
+        self.chunks.push(Chunk::from_sorted_max(&self.current, self.sparse_max));
         self.current.clear();
     }
 

@@ -881,6 +881,68 @@ impl DictColumn {
         })
     }
 
+    /// The postings, for snapshots.
+    pub fn postings_parts(&self) -> PostingsParts<'_> {
+        match &self.postings {
+            Postings::Bitmaps(b) => PostingsParts::Bitmaps(b),
+            Postings::Sorted { offsets, rows } => PostingsParts::Sorted { offsets, rows },
+        }
+    }
+
+    /// Reassembles a column of `len` rows from snapshot parts, checking
+    /// every code, row and offset against the dictionary and the table.
+    pub fn from_snapshot(values: Strings, codes: Codes, present: Bits, postings: PostingsOwned, len: u32) -> Result<DictColumn, String> {
+        let n = values.len();
+        if codes.len() != len as usize {
+            return Err("dict: codes do not cover the table".into());
+        }
+        let codes_ok = match &codes {
+            Codes::U8(v) => v.iter().all(|&c| c == u8::MAX || (c as usize) < n),
+            Codes::U16(v) => v.iter().all(|&c| c == u16::MAX || (c as usize) < n),
+            Codes::U32(v) => v.iter().all(|&c| c == MISSING || (c as usize) < n),
+        };
+        if !codes_ok {
+            return Err("dict: a code outside the dictionary".into());
+        }
+        check_rows(&present, len)?;
+        let (postings, counts) = match postings {
+            PostingsOwned::Bitmaps(b) => {
+                if b.len() != n {
+                    return Err("dict: one bitmap per value expected".into());
+                }
+                for x in &b {
+                    check_rows(x, len)?;
+                }
+                let counts = b.iter().map(|x| x.len() as u32).collect();
+                (Postings::Bitmaps(b), counts)
+            }
+            PostingsOwned::Sorted { offsets, rows } => {
+                if offsets.len() != n + 1
+                    || offsets.first() != Some(&0)
+                    || offsets.windows(2).any(|w| w[0] > w[1])
+                    || offsets.last().map(|&o| o as usize) != Some(rows.len())
+                    || rows.iter().any(|&r| r >= len)
+                {
+                    return Err("dict: bad sorted postings".into());
+                }
+                let counts = offsets.windows(2).map(|w| w[1] - w[0]).collect();
+                (Postings::Sorted { offsets, rows }, counts)
+            }
+        };
+        Ok(DictColumn {
+            present: present.to_roaring(),
+            present_bits: present,
+            values,
+            lookup: OnceLock::new(),
+            codes,
+            counts,
+            postings,
+            duplicates: [OnceLock::new(), OnceLock::new()],
+            duplicate_bits: [OnceLock::new(), OnceLock::new()],
+            listed: OnceLock::new(),
+        })
+    }
+
     /// Approximate bytes held (for reports).
     pub fn heap_bytes(&self) -> usize {
         let postings = match &self.postings {
@@ -893,6 +955,32 @@ impl DictColumn {
             + self.present_bits.heap_bytes()
             + self.counts.capacity() * 4
             + postings
+    }
+}
+
+/// A dictionary column's postings, borrowed for a snapshot.
+pub enum PostingsParts<'a> {
+    Bitmaps(&'a [Bits]),
+    Sorted { offsets: &'a [u32], rows: &'a [u32] },
+}
+
+/// A dictionary column's postings, read from a snapshot.
+pub enum PostingsOwned {
+    Bitmaps(Vec<Bits>),
+    Sorted { offsets: Vec<u32>, rows: Vec<u32> },
+}
+
+/// Every row of `bits` lies below `len`.
+pub fn check_rows(bits: &Bits, len: u32) -> Result<(), String> {
+    let mut max: Option<u32> = None;
+    if let Some(b) = (0..bits.blocks()).rev().find(|&b| !bits.chunk(b).is_empty()) {
+        let mut last = 0u16;
+        bits.chunk(b).for_each(|x| last = x);
+        max = Some(((b as u32) << 16) | last as u32);
+    }
+    match max {
+        Some(m) if m >= len => Err(format!("a bitmap holds row {m} of a table of {len}")),
+        _ => Ok(()),
     }
 }
 
@@ -911,7 +999,11 @@ pub fn key_float(k: i64) -> f64 {
 
 /// Buckets of a numeric index: rows are split by key into at most about
 /// this many buckets of similar size (a heavy value gets its own).
-pub const NUM_BUCKETS: usize = 48;
+pub const NUM_BUCKETS: usize = 32;
+/// A bucket's rows in a block are stored dense above this many: a partly
+/// covered bucket is ANDed with the mask word by word, and only the rows in
+/// both are tested.
+const BUCKET_SPARSE_MAX: usize = 512;
 /// Up to this many distinct keys, their counts are kept (exact estimates,
 /// `.values`, duplicates).
 const EXACT_DISTINCT: usize = 4096;
@@ -1200,6 +1292,7 @@ impl NumColumn {
     /// Reassembles a column from snapshot parts, checking that the buckets
     /// ascend and partition the present rows.
     pub fn from_index_parts(
+        len: u32,
         keys: Keys,
         present: Bits,
         buckets: Vec<(i64, i64, u64, Bits)>,
@@ -1220,6 +1313,13 @@ impl NumColumn {
         }
         if total != present.len() {
             return Err("num index: buckets do not cover the present rows".into());
+        }
+        if keys.len() != len as usize {
+            return Err("num: keys do not cover the table".into());
+        }
+        check_rows(&present, len)?;
+        for b in buckets.iter().map(|x| &x.3).chain(&ge) {
+            check_rows(b, len)?;
         }
         if let Some(d) = &distinct {
             if d.windows(2).any(|w| w[0].0 >= w[1].0) || d.iter().map(|x| x.1).sum::<u64>() != total {
@@ -1281,7 +1381,7 @@ impl NumIndex {
             None => bucket_starts(&sample_counts, sample.len() as u64),
         };
         let nb = starts.len();
-        let mut eq: Vec<BitsBuilder> = (0..nb).map(|_| BitsBuilder::new()).collect();
+        let mut eq: Vec<BitsBuilder> = (0..nb).map(|_| BitsBuilder::with_sparse_max(BUCKET_SPARSE_MAX)).collect();
         let mut min = vec![i64::MAX; nb];
         let mut max = vec![i64::MIN; nb];
         let mut counts = vec![0u64; nb];
@@ -1497,6 +1597,37 @@ impl SetColumn {
     /// The flat member lists, for snapshots.
     pub fn parts(&self) -> (&Offsets, &Codes) {
         (&self.offsets, &self.members)
+    }
+
+    /// The rows of each member, for snapshots.
+    pub fn member_parts(&self) -> &[Bits] {
+        &self.bits
+    }
+
+    /// Reassembles a column of `len` rows from snapshot parts (checked).
+    pub fn from_snapshot(values: Vec<String>, offsets: Offsets, members: Codes, bits: Vec<Bits>, present: Bits, len: u32) -> Result<SetColumn, String> {
+        let n = values.len();
+        if offsets.len() != len as usize || (len > 0 && offsets.end(len as usize - 1) != members.len() as u64) || (len == 0 && !members.is_empty()) {
+            return Err("set: offsets do not match the members".into());
+        }
+        if members.iter().any(|c| c as usize >= n) || bits.len() != n {
+            return Err("set: a member outside the dictionary".into());
+        }
+        check_rows(&present, len)?;
+        for b in &bits {
+            check_rows(b, len)?;
+        }
+        let lookup = values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        Ok(SetColumn {
+            values,
+            lookup,
+            bitmaps: bits.iter().map(Bits::to_roaring).collect(),
+            bits,
+            present: present.to_roaring(),
+            present_bits: present,
+            offsets,
+            members,
+        })
     }
 
     pub fn heap_bytes(&self) -> usize {

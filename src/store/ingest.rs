@@ -148,6 +148,11 @@ fn resolve(path: &Path) -> Result<Inputs, LoadError> {
 
 /// Loads `--data PATH` (a directory, a .csv or a .jsonl file).
 pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport), LoadError> {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("segx")) && !path.is_dir() {
+        return super::snapshot::read(path)
+            .map(|s| (s, LoadReport::default()))
+            .map_err(|m| LoadError::file(path, m));
+    }
     let inputs = resolve(path)?;
     let schema = match &inputs.schema {
         Some(p) => {
@@ -592,6 +597,8 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
     let mut buf = Vec::new();
     let mut line = 0u64;
     let mut read = 0u64;
+    // Undeclared fields that hold a JSON array somewhere are sets.
+    let mut array_keys: ahash::AHashSet<String> = ahash::AHashSet::new();
     while let Some(too_long) =
         read_line_limited(&mut reader, &mut buf, limits::MAX_RECORD_BYTES).map_err(|e| LoadError::file(path, e.to_string()))?
     {
@@ -620,7 +627,10 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
             ctx.bad_row(line, Some(1), "expected a JSON object".into())?;
             continue;
         };
-        for k in map.keys() {
+        for (k, v) in &map {
+            if v.is_array() && !array_keys.contains(k) {
+                array_keys.insert(k.clone());
+            }
             if !seen.contains_key(k) {
                 if headers.len() >= limits::MAX_COLUMNS {
                     return Err(LoadError::at(path, line, None, format!("more than {} columns", limits::MAX_COLUMNS)));
@@ -642,6 +652,21 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
             headers.push(f.name.clone());
         }
     }
+    let inferred_sets: Vec<FieldSpec> = headers
+        .iter()
+        .filter(|h| array_keys.contains(*h) && ts.field(&normalize_header(h)).is_none())
+        .map(|h| FieldSpec::new(normalize_header(h), FieldType::Set))
+        .collect();
+    let with_sets;
+    let ts = if inferred_sets.is_empty() {
+        ts
+    } else {
+        with_sets = TableSchema {
+            key: ts.key.clone(),
+            fields: ts.fields.iter().cloned().chain(inferred_sets).collect(),
+        };
+        &with_sets
+    };
     let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
     let mut builder = TableBuilder::new(name, columns.clone(), key);
     let mut texts: Vec<String> = vec![String::new(); headers.len()];
@@ -929,5 +954,28 @@ mod tests {
         assert_eq!(a.contacts.len, 2000);
         assert_eq!(a.link.as_ref().unwrap().account_of, b.link.as_ref().unwrap().account_of);
         assert!(a.link.as_ref().unwrap().linked.len() > 1500);
+    }
+}
+
+#[cfg(test)]
+mod jsonl_set_tests {
+    use super::*;
+
+    #[test]
+    fn ingest_jsonl_infers_sets_from_arrays() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("people.jsonl");
+        std::fs::write(
+            &path,
+            "{\"id\": 1, \"Tags\": [\"a\", \"b\"]}\n{\"id\": 2, \"Tags\": []}\n{\"id\": 3, \"Tags\": null}\n{\"id\": 4}\n",
+        )
+        .unwrap();
+        let (store, _) = load_path(&path, &LoadOptions::default()).unwrap();
+        let tags = store.contacts.column_index("tags").expect("normalised name");
+        assert_eq!(store.contacts.columns[tags].ty, FieldType::Set);
+        assert!(matches!(store.contacts.columns[tags].cell(0), crate::store::Cell::Set(ref v) if v.len() == 2));
+        for row in 1..4 {
+            assert!(matches!(store.contacts.columns[tags].cell(row), crate::store::Cell::Missing), "row {row}");
+        }
     }
 }

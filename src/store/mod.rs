@@ -7,6 +7,7 @@ pub mod build;
 pub mod column;
 pub mod ingest;
 pub mod kernels;
+pub mod snapshot;
 
 use crate::schema::FieldType;
 use column::{BoolColumn, DictColumn, NumColumn, SetColumn};

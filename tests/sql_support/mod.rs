@@ -296,7 +296,9 @@ impl QueryGen {
         let v = self.pick_text(texts);
         let chars: Vec<char> = v.chars().collect();
         let a = self.rng.gen_range(0..=chars.len());
-        let b = self.rng.gen_range(a..=chars.len().min(a + 6));
+        // Mostly non-empty; an empty needle matches every present value.
+        let shortest = if a < chars.len() && self.rng.gen_bool(0.9) { a + 1 } else { a };
+        let b = self.rng.gen_range(shortest..=chars.len().min(a + 6));
         let s: String = chars[a..b].iter().collect();
         if self.rng.gen_bool(0.3) {
             s.to_uppercase()

@@ -1,0 +1,278 @@
+-- segq sql --dialect trino (generated schema, --now 2026-03-15T13:45:30Z)
+
+-- ==== segq sql --ddl
+-- segq SQL layout for trino: one row per contact / account; a missing value is NULL.
+-- TIMESTAMP values are UTC.
+
+CREATE TABLE accounts (
+  domain VARCHAR,
+  employees BIGINT,
+  id BIGINT,
+  industry VARCHAR,
+  name VARCHAR,
+  region VARCHAR,
+  tier VARCHAR
+);
+
+CREATE TABLE contacts (
+  account_id BIGINT,
+  company_size BIGINT,
+  created_at TIMESTAMP(6),
+  email VARCHAR,
+  first_name VARCHAR,
+  id BIGINT,
+  industry VARCHAR,
+  last_activity DATE,
+  last_name VARCHAR,
+  meetings_30d BIGINT,
+  opens_30d BIGINT,
+  opted_in BOOLEAN,
+  region VARCHAR,
+  replies_30d BIGINT,
+  "role" VARCHAR,
+  score BIGINT,
+  seniority VARCHAR,
+  stage VARCHAR,
+  tags ARRAY(VARCHAR),
+  title VARCHAR
+);
+
+-- ==== q1: enum list and int
+-- role in [decision_maker, champion] and replies_30d > 2
+SELECT c.id
+FROM contacts AS c
+WHERE c."role" IN ('decision_maker', 'champion') AND c.replies_30d > 2;
+
+-- ==== q1 with --count
+SELECT count(*)
+FROM contacts AS c
+WHERE c."role" IN ('decision_maker', 'champion') AND c.replies_30d > 2;
+
+-- ==== q2: nesting; `not` of a nullable column
+-- stage = opportunity and (seniority in [vp, c_level] or meetings_30d >= 1) and not region = emea
+SELECT c.id
+FROM contacts AS c
+WHERE c.stage = 'opportunity'
+  AND (c.seniority IN ('vp', 'c_level') OR c.meetings_30d >= 1)
+  AND NOT (c.region IS NOT NULL AND c.region = 'emea');
+
+-- ==== q3: range, relative date (rounded to whole days), substring, presence, duplicates
+-- company_size between 200 and 5000 and last_activity within 30d and title contains "head of" and email is present and not email is duplicate
+SELECT c.id
+FROM contacts AS c
+WHERE c.company_size BETWEEN 200 AND 5000
+  AND c.last_activity BETWEEN DATE '2026-02-14' AND DATE '2026-03-15'
+  AND strpos(lower(c.title), 'head of') > 0
+  AND c.email IS NOT NULL
+  AND NOT (
+    c.id IN (
+      SELECT d1.k
+      FROM (
+        SELECT d1.id AS k, count(*) OVER (PARTITION BY lower(trim(BOTH U&'\0009\000A\000B\000C\000D \0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000' FROM d1.email))) AS n
+        FROM contacts AS d1
+        WHERE d1.email IS NOT NULL
+      ) AS d1
+      WHERE d1.n > 1
+    )
+  );
+
+-- ==== q4: sets and an account field
+-- tags has any [webinar, trial] and account.industry = software
+SELECT c.id
+FROM contacts AS c
+WHERE arrays_overlap(c.tags, ARRAY['webinar', 'trial'])
+  AND c.account_id IN (
+    SELECT a1.id
+    FROM accounts AS a1
+    WHERE a1.industry = 'software'
+  );
+
+-- ==== q5: account has; an ordered enum
+-- account has (role = decision_maker and replies_30d > 0) and stage >= opportunity
+SELECT c.id
+FROM contacts AS c
+WHERE c.account_id IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL
+      AND c1."role" = 'decision_maker'
+      AND c1.replies_30d > 0
+  )
+  AND c.stage IN ('opportunity', 'customer', 'churned');
+
+-- ==== q6: a count that holds at zero
+-- account count (replies_30d > 0) = 0
+SELECT c.id
+FROM contacts AS c
+WHERE (
+    c.account_id IS NOT NULL AND c.account_id NOT IN (
+      SELECT c1.account_id
+      FROM contacts AS c1
+      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+      GROUP BY c1.account_id
+      HAVING count(*) <> 0
+    )
+  );
+
+-- ==== q7: a count that does not; has all under not
+-- account count (role = champion) >= 2 and not tags has all [webinar, trial]
+SELECT c.id
+FROM contacts AS c
+WHERE c.account_id IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1."role" = 'champion'
+    GROUP BY c1.account_id
+    HAVING count(*) >= 2
+  )
+  AND NOT (c.tags IS NOT NULL AND cardinality(array_except(ARRAY['webinar', 'trial'], c.tags)) = 0);
+
+-- ==== q8: regex, prefix and suffix
+-- title matches "^(VP|Head) of\\b" and title starts_with "vp" or title ends_with "sales"
+SELECT c.id
+FROM contacts AS c
+WHERE (regexp_like(c.title, '^(VP|Head) of\b') AND starts_with(lower(c.title), 'vp'))
+  OR substr(lower(c.title), -5) = 'sales';
+
+-- ==== q9: !=, not in and not between require presence
+-- role != champion and seniority not in [ic, manager] and score not between 10 and 20
+SELECT c.id
+FROM contacts AS c
+WHERE c."role" IS NOT NULL
+  AND NOT (c."role" = 'champion')
+  AND c.seniority IS NOT NULL
+  AND NOT (c.seniority IN ('ic', 'manager'))
+  AND c.score IS NOT NULL
+  AND NOT (c.score BETWEEN 10 AND 20);
+
+-- ==== q10: date-times, dates, bools, has none
+-- created_at > 2w ago and last_activity before 2026-01-01 and opted_in and tags has none [churn_risk]
+SELECT c.id
+FROM contacts AS c
+WHERE c.created_at > TIMESTAMP '2026-03-01 13:45:30.000000'
+  AND c.last_activity < DATE '2026-01-01'
+  AND c.opted_in = TRUE
+  AND coalesce(cardinality(c.tags), 0) > 0
+  AND NOT (contains(c.tags, 'churn_risk'));
+
+-- ==== q11: quoting
+-- email is missing or title = "O'Neil \"Ops\" \\ lead" or title contains "100%_\n"
+SELECT c.id
+FROM contacts AS c
+WHERE c.email IS NULL
+  OR c.title = 'O''Neil "Ops" \ lead'
+  OR strpos(lower(c.title), U&'100%_\000A') > 0;
+
+-- ==== q12: account fields: ordered enum, int, duplicates; is missing
+-- account.tier >= mid_market and account.employees > 1000 and account.domain is duplicate and not account.name is missing
+SELECT c.id
+FROM contacts AS c
+WHERE c.account_id IN (
+    SELECT a1.id
+    FROM accounts AS a1
+    WHERE a1.tier IN ('mid_market', 'enterprise')
+  )
+  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
+  AND c.account_id IN (
+    SELECT a3.id
+    FROM accounts AS a3
+    WHERE a3.id IN (
+        SELECT d4.k
+        FROM (
+          SELECT d4.id AS k, count(*) OVER (PARTITION BY lower(trim(BOTH U&'\0009\000A\000B\000C\000D \0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000' FROM d4.domain))) AS n
+          FROM accounts AS d4
+          WHERE d4.domain IS NOT NULL
+        ) AS d4
+        WHERE d4.n > 1
+      )
+  )
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+
+-- ==== segq sql --segments (dependencies first)
+CREATE OR REPLACE VIEW "decision_makers" AS
+SELECT c.*
+FROM contacts AS c
+WHERE c."role" IN ('decision_maker', 'economic_buyer');
+
+CREATE OR REPLACE VIEW "engaged" AS
+SELECT c.*
+FROM contacts AS c
+WHERE c.replies_30d > 2 OR c.meetings_30d >= 1;
+
+CREATE OR REPLACE VIEW "hot" AS
+SELECT c.*
+FROM contacts AS c
+WHERE c.id IN (SELECT id FROM "decision_makers")
+  AND c.id IN (SELECT id FROM "engaged")
+  AND c.stage IN ('opportunity', 'customer', 'churned');
+
+-- ==== load.sql written by segq export
+-- Loads the CSV files written by `segq export --dialect trino`.
+-- Run: upload each CSV to its own folder, set the locations below, run with the trino CLI
+
+-- (the CREATE TABLE statements above)
+
+CREATE TABLE accounts_csv (
+  domain VARCHAR,
+  employees VARCHAR,
+  id VARCHAR,
+  industry VARCHAR,
+  name VARCHAR,
+  region VARCHAR,
+  tier VARCHAR
+)
+WITH (format = 'CSV', skip_header_line_count = 1, external_location = 's3://<bucket>/<prefix>/accounts/');
+INSERT INTO accounts SELECT
+  NULLIF(domain, ''),
+  CAST(NULLIF(employees, '') AS BIGINT),
+  CAST(NULLIF(id, '') AS BIGINT),
+  NULLIF(industry, ''),
+  NULLIF(name, ''),
+  NULLIF(region, ''),
+  NULLIF(tier, '')
+FROM accounts_csv;
+CREATE TABLE contacts_csv (
+  account_id VARCHAR,
+  company_size VARCHAR,
+  created_at VARCHAR,
+  email VARCHAR,
+  first_name VARCHAR,
+  id VARCHAR,
+  industry VARCHAR,
+  last_activity VARCHAR,
+  last_name VARCHAR,
+  meetings_30d VARCHAR,
+  opens_30d VARCHAR,
+  opted_in VARCHAR,
+  region VARCHAR,
+  replies_30d VARCHAR,
+  "role" VARCHAR,
+  score VARCHAR,
+  seniority VARCHAR,
+  stage VARCHAR,
+  tags VARCHAR,
+  title VARCHAR
+)
+WITH (format = 'CSV', skip_header_line_count = 1, external_location = 's3://<bucket>/<prefix>/contacts/');
+INSERT INTO contacts SELECT
+  CAST(NULLIF(account_id, '') AS BIGINT),
+  CAST(NULLIF(company_size, '') AS BIGINT),
+  CAST(NULLIF(created_at, '') AS TIMESTAMP(6)),
+  NULLIF(email, ''),
+  NULLIF(first_name, ''),
+  CAST(NULLIF(id, '') AS BIGINT),
+  NULLIF(industry, ''),
+  CAST(NULLIF(last_activity, '') AS DATE),
+  NULLIF(last_name, ''),
+  CAST(NULLIF(meetings_30d, '') AS BIGINT),
+  CAST(NULLIF(opens_30d, '') AS BIGINT),
+  CAST(NULLIF(opted_in, '') AS BOOLEAN),
+  NULLIF(region, ''),
+  CAST(NULLIF(replies_30d, '') AS BIGINT),
+  NULLIF("role", ''),
+  CAST(NULLIF(score, '') AS BIGINT),
+  NULLIF(seniority, ''),
+  NULLIF(stage, ''),
+  CAST(json_parse(NULLIF(tags, '')) AS ARRAY(VARCHAR)),
+  NULLIF(title, '')
+FROM contacts_csv;
