@@ -88,8 +88,14 @@ struct Csv {
 
 impl Csv {
     fn read(path: &std::path::Path) -> Csv {
-        let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let header = reader.headers().expect("header").iter().map(str::to_string).collect();
+        let mut reader =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let header = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
         let rows = reader
             .records()
             .map(|r| r.expect("record").iter().map(str::to_string).collect())
@@ -129,7 +135,10 @@ impl<'a> Row<'a> {
     }
 
     fn tags(&self) -> Vec<&'a str> {
-        self.s("tags").split(';').filter(|t| !t.is_empty()).collect()
+        self.s("tags")
+            .split(';')
+            .filter(|t| !t.is_empty())
+            .collect()
     }
 
     /// The account's field, if the contact has an account.
@@ -139,7 +148,11 @@ impl<'a> Row<'a> {
             return None;
         }
         let a = &self.gen.accounts;
-        let row = a.rows.iter().find(|r| r[a.col("id")] == id).expect("known account");
+        let row = a
+            .rows
+            .iter()
+            .find(|r| r[a.col("id")] == id)
+            .expect("known account");
         Some(&row[a.col(field)])
     }
 
@@ -174,14 +187,19 @@ impl Gen {
     }
 
     fn ids(&self, pred: impl Fn(Row<'_>) -> bool) -> Vec<String> {
-        self.all().filter(|r| pred(*r)).map(|r| r.s("id").to_string()).collect()
+        self.all()
+            .filter(|r| pred(*r))
+            .map(|r| r.s("id").to_string())
+            .collect()
     }
 }
 
 /// `date` minus `days`, as ISO text.
 fn days_before(date: &str, days: i64) -> String {
     let d: jiff::civil::Date = date.parse().expect("a date");
-    d.checked_sub(jiff::Span::new().days(days)).expect("in range").to_string()
+    d.checked_sub(jiff::Span::new().days(days))
+        .expect("in range")
+        .to_string()
 }
 
 type Pred = Box<dyn Fn(Row<'_>) -> bool + Sync>;
@@ -204,56 +222,176 @@ fn count_agrees_with_the_csv_text() {
     let cases: Vec<(&str, Pred)> = vec![
         ("all", Box::new(|_| true)),
         ("none", Box::new(|_| false)),
-        ("role = champion and replies_30d > 3", Box::new(|r| r.s("role") == "champion" && r.int("replies_30d") > Some(3))),
-        ("not role = champion", Box::new(|r| r.s("role") != "champion")),
-        ("role != champion", Box::new(|r| !r.s("role").is_empty() && r.s("role") != "champion")),
-        ("role not in [champion, blocker]", Box::new(move |r| !r.s("role").is_empty() && !in_(r.s("role"), &["champion", "blocker"]))),
+        (
+            "role = champion and replies_30d > 3",
+            Box::new(|r| r.s("role") == "champion" && r.int("replies_30d") > Some(3)),
+        ),
+        (
+            "not role = champion",
+            Box::new(|r| r.s("role") != "champion"),
+        ),
+        (
+            "role != champion",
+            Box::new(|r| !r.s("role").is_empty() && r.s("role") != "champion"),
+        ),
+        (
+            "role not in [champion, blocker]",
+            Box::new(move |r| {
+                !r.s("role").is_empty() && !in_(r.s("role"), &["champion", "blocker"])
+            }),
+        ),
         ("role is missing", Box::new(|r| r.s("role").is_empty())),
         ("role is not null", Box::new(|r| !r.s("role").is_empty())),
-        ("stage >= opportunity", Box::new(move |r| in_(r.s("stage"), &["opportunity", "customer", "churned"]))),
-        ("seniority < director", Box::new(move |r| in_(r.s("seniority"), &["ic", "manager"]))),
-        ("company_size between 200 and 5_000", Box::new(|r| r.int("company_size").is_some_and(|n| (200..=5000).contains(&n)))),
-        ("company_size not between 200 and 5000", Box::new(|r| r.int("company_size").is_some_and(|n| !(200..=5000).contains(&n)))),
-        ("tags has any [webinar, trial]", Box::new(|r| r.tags().iter().any(|t| *t == "webinar" || *t == "trial"))),
-        ("tags has all [webinar, newsletter]", Box::new(|r| r.tags().contains(&"webinar") && r.tags().contains(&"newsletter"))),
-        ("tags has none [webinar]", Box::new(|r| !r.tags().is_empty() && !r.tags().contains(&"webinar"))),
+        (
+            "stage >= opportunity",
+            Box::new(move |r| in_(r.s("stage"), &["opportunity", "customer", "churned"])),
+        ),
+        (
+            "seniority < director",
+            Box::new(move |r| in_(r.s("seniority"), &["ic", "manager"])),
+        ),
+        (
+            "company_size between 200 and 5_000",
+            Box::new(|r| {
+                r.int("company_size")
+                    .is_some_and(|n| (200..=5000).contains(&n))
+            }),
+        ),
+        (
+            "company_size not between 200 and 5000",
+            Box::new(|r| {
+                r.int("company_size")
+                    .is_some_and(|n| !(200..=5000).contains(&n))
+            }),
+        ),
+        (
+            "tags has any [webinar, trial]",
+            Box::new(|r| r.tags().iter().any(|t| *t == "webinar" || *t == "trial")),
+        ),
+        (
+            "tags has all [webinar, newsletter]",
+            Box::new(|r| r.tags().contains(&"webinar") && r.tags().contains(&"newsletter")),
+        ),
+        (
+            "tags has none [webinar]",
+            Box::new(|r| !r.tags().is_empty() && !r.tags().contains(&"webinar")),
+        ),
         ("tags is missing", Box::new(|r| r.tags().is_empty())),
-        ("title contains \"HEAD OF\"", Box::new(|r| r.s("title").to_lowercase().contains("head of"))),
-        ("title starts_with 'vp'", Box::new(|r| r.s("title").to_lowercase().starts_with("vp"))),
-        ("email ends_with \".com\"", Box::new(|r| r.s("email").to_lowercase().ends_with(".com"))),
-        ("title matches \"^(Senior|Staff) \"", Box::new(|r| r.s("title").starts_with("Senior ") || r.s("title").starts_with("Staff "))),
-        ("email is duplicate", Box::new(move |r| dup_emails.get(&r.s("email").trim().to_lowercase()).is_some_and(|n| *n > 1))),
+        (
+            "title contains \"HEAD OF\"",
+            Box::new(|r| r.s("title").to_lowercase().contains("head of")),
+        ),
+        (
+            "title starts_with 'vp'",
+            Box::new(|r| r.s("title").to_lowercase().starts_with("vp")),
+        ),
+        (
+            "email ends_with \".com\"",
+            Box::new(|r| r.s("email").to_lowercase().ends_with(".com")),
+        ),
+        (
+            "title matches \"^(Senior|Staff) \"",
+            Box::new(|r| r.s("title").starts_with("Senior ") || r.s("title").starts_with("Staff ")),
+        ),
+        (
+            "email is duplicate",
+            Box::new(move |r| {
+                dup_emails
+                    .get(&r.s("email").trim().to_lowercase())
+                    .is_some_and(|n| *n > 1)
+            }),
+        ),
         ("opted_in", Box::new(|r| r.s("opted_in") == "true")),
         ("not opted_in", Box::new(|r| r.s("opted_in") != "true")),
         ("opted_in = false", Box::new(|r| r.s("opted_in") == "false")),
-        ("last_activity within 30d", Box::new(move |r| !r.s("last_activity").is_empty() && r.s("last_activity") >= month_ago.as_str() && r.s("last_activity") <= now)),
-        ("last_activity before 2026-01-01", Box::new(|r| !r.s("last_activity").is_empty() && r.s("last_activity") < "2026-01-01")),
-        ("last_activity > 90d ago", Box::new(move |r| r.s("last_activity") > ninety_ago.as_str())),
-        ("created_at after 2026-06-01T12:00:00Z", Box::new(|r| r.s("created_at") > "2026-06-01T12:00:00Z")),
-        ("account.industry = software", Box::new(|r| r.acc("industry") == Some("software"))),
-        ("not account.industry = software", Box::new(|r| r.acc("industry") != Some("software"))),
-        ("account.tier >= mid_market", Box::new(move |r| r.acc("tier").is_some_and(|t| in_(t, &["mid_market", "enterprise"])))),
-        ("account.employees > 1000", Box::new(|r| r.acc("employees").is_some_and(|e| e.parse::<i64>().expect("int") > 1000))),
+        (
+            "last_activity within 30d",
+            Box::new(move |r| {
+                !r.s("last_activity").is_empty()
+                    && r.s("last_activity") >= month_ago.as_str()
+                    && r.s("last_activity") <= now
+            }),
+        ),
+        (
+            "last_activity before 2026-01-01",
+            Box::new(|r| !r.s("last_activity").is_empty() && r.s("last_activity") < "2026-01-01"),
+        ),
+        (
+            "last_activity > 90d ago",
+            Box::new(move |r| r.s("last_activity") > ninety_ago.as_str()),
+        ),
+        (
+            "created_at after 2026-06-01T12:00:00Z",
+            Box::new(|r| r.s("created_at") > "2026-06-01T12:00:00Z"),
+        ),
+        (
+            "account.industry = software",
+            Box::new(|r| r.acc("industry") == Some("software")),
+        ),
+        (
+            "not account.industry = software",
+            Box::new(|r| r.acc("industry") != Some("software")),
+        ),
+        (
+            "account.tier >= mid_market",
+            Box::new(move |r| {
+                r.acc("tier")
+                    .is_some_and(|t| in_(t, &["mid_market", "enterprise"]))
+            }),
+        ),
+        (
+            "account.employees > 1000",
+            Box::new(|r| {
+                r.acc("employees")
+                    .is_some_and(|e| e.parse::<i64>().expect("int") > 1000)
+            }),
+        ),
         (
             "account has (role = decision_maker and replies_30d > 0)",
-            Box::new(|r| r.colleagues().iter().any(|c| c.s("role") == "decision_maker" && c.int("replies_30d") > Some(0))),
+            Box::new(|r| {
+                r.colleagues()
+                    .iter()
+                    .any(|c| c.s("role") == "decision_maker" && c.int("replies_30d") > Some(0))
+            }),
         ),
         (
             "account count (replies_30d > 0) >= 2",
-            Box::new(|r| r.colleagues().iter().filter(|c| c.int("replies_30d") > Some(0)).count() >= 2),
+            Box::new(|r| {
+                r.colleagues()
+                    .iter()
+                    .filter(|c| c.int("replies_30d") > Some(0))
+                    .count()
+                    >= 2
+            }),
         ),
         (
             "account count (replies_30d > 0) < 1",
-            Box::new(|r| !r.s("account_id").is_empty() && r.colleagues().iter().all(|c| c.int("replies_30d") <= Some(0))),
+            Box::new(|r| {
+                !r.s("account_id").is_empty()
+                    && r.colleagues()
+                        .iter()
+                        .all(|c| c.int("replies_30d") <= Some(0))
+            }),
         ),
         (
             "account count (replies_30d > 0) = 0",
-            Box::new(|r| !r.s("account_id").is_empty() && r.colleagues().iter().all(|c| c.int("replies_30d") <= Some(0))),
+            Box::new(|r| {
+                !r.s("account_id").is_empty()
+                    && r.colleagues()
+                        .iter()
+                        .all(|c| c.int("replies_30d") <= Some(0))
+            }),
         ),
-        ("score >= 70 or meetings_30d >= 2", Box::new(|r| r.int("score") >= Some(70) || r.int("meetings_30d") >= Some(2))),
+        (
+            "score >= 70 or meetings_30d >= 2",
+            Box::new(|r| r.int("score") >= Some(70) || r.int("meetings_30d") >= Some(2)),
+        ),
         (
             "industry in [software, fintech] and not region in [emea, apac]",
-            Box::new(move |r| in_(r.s("industry"), &["software", "fintech"]) && !in_(r.s("region"), &["emea", "apac"])),
+            Box::new(move |r| {
+                in_(r.s("industry"), &["software", "fintech"])
+                    && !in_(r.s("region"), &["emea", "apac"])
+            }),
         ),
     ];
     let sandbox = cli_support::Sandbox::new();
@@ -261,7 +399,9 @@ fn count_agrees_with_the_csv_text() {
     let mut nonzero = 0;
     for (query, pred) in &cases {
         let want = g.count(pred);
-        let got = sandbox.run(&["count", "--data", "gen", "--now", now, query]).count();
+        let got = sandbox
+            .run(&["count", "--data", "gen", "--now", now, query])
+            .count();
         if got != want {
             wrong.push(format!("{query}: segq {got}, csv {want}"));
         }
@@ -270,7 +410,10 @@ fn count_agrees_with_the_csv_text() {
         }
     }
     assert!(wrong.is_empty(), "counts differ:\n{}", wrong.join("\n"));
-    assert!(nonzero >= cases.len() - 4, "the cases should select something");
+    assert!(
+        nonzero >= cases.len() - 4,
+        "the cases should select something"
+    );
 }
 
 /// `--now` moves every relative date; a date compares as its midnight UTC.
@@ -278,26 +421,67 @@ fn count_agrees_with_the_csv_text() {
 fn now_moves_relative_dates() {
     let g = Gen::get();
     let sandbox = cli_support::Sandbox::new();
-    let within = |lo: &str, hi: &str| g.count(|r| !r.s("last_activity").is_empty() && r.s("last_activity") >= lo && r.s("last_activity") <= hi);
+    let within = |lo: &str, hi: &str| {
+        g.count(|r| {
+            !r.s("last_activity").is_empty()
+                && r.s("last_activity") >= lo
+                && r.s("last_activity") <= hi
+        })
+    };
     let mut seen = Vec::new();
     for now in ["2026-12-01", "2026-06-01", "2025-12-25"] {
-        let got = sandbox.run(&["count", "--data", "gen", "--now", now, "last_activity within 30d"]).count();
+        let got = sandbox
+            .run(&[
+                "count",
+                "--data",
+                "gen",
+                "--now",
+                now,
+                "last_activity within 30d",
+            ])
+            .count();
         assert_eq!(got, within(&days_before(now, 30), now), "--now {now}");
         seen.push(got);
     }
-    assert!(seen.windows(2).all(|w| w[0] != w[1]), "different `now`s should give different answers: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] != w[1]),
+        "different `now`s should give different answers: {seen:?}"
+    );
     // At noon, the day 30 days back (its midnight) is outside the window.
     let noon = sandbox
-        .run(&["count", "--data", "gen", "--now", "2026-12-01T12:00:00Z", "last_activity within 30d"])
+        .run(&[
+            "count",
+            "--data",
+            "gen",
+            "--now",
+            "2026-12-01T12:00:00Z",
+            "last_activity within 30d",
+        ])
         .count();
     assert_eq!(noon, within(&days_before("2026-12-01", 29), "2026-12-01"));
     let created = sandbox
-        .run(&["count", "--data", "gen", "--now", "2026-12-01T12:00:00Z", "created_at within 30d"])
+        .run(&[
+            "count",
+            "--data",
+            "gen",
+            "--now",
+            "2026-12-01T12:00:00Z",
+            "created_at within 30d",
+        ])
         .count();
     let lo = format!("{}T12:00:00Z", days_before("2026-12-01", 30));
     assert_eq!(created, g.count(|r| r.s("created_at") >= lo.as_str() && r.s("created_at") <= "2026-12-01T12:00:00Z"));
     // `today` is the midnight of `now`'s day.
-    let today = sandbox.run(&["count", "--data", "gen", "--now", "2026-11-20T08:00:00Z", "last_activity after today"]).count();
+    let today = sandbox
+        .run(&[
+            "count",
+            "--data",
+            "gen",
+            "--now",
+            "2026-11-20T08:00:00Z",
+            "last_activity after today",
+        ])
+        .count();
     assert_eq!(today, g.count(|r| r.s("last_activity") > "2026-11-20"));
 }
 
@@ -340,11 +524,22 @@ fn query_fields_sort_limit_as_csv() {
         "--format",
         "csv",
     ]);
-    let mut matching: Vec<Row<'_>> = g.all().filter(|r| r.s("role") == "champion" && r.int("replies_30d") > Some(2)).collect();
-    assert!(matching.len() > 7, "the query should match more rows than the limit");
+    let mut matching: Vec<Row<'_>> = g
+        .all()
+        .filter(|r| r.s("role") == "champion" && r.int("replies_30d") > Some(2))
+        .collect();
+    assert!(
+        matching.len() > 7,
+        "the query should match more rows than the limit"
+    );
     // stable: ties keep row order
     matching.sort_by_key(|r| std::cmp::Reverse(r.int("replies_30d")));
-    let mut want = vec![vec!["id".to_string(), "email".into(), "account.name".into(), "replies_30d".into()]];
+    let mut want = vec![vec![
+        "id".to_string(),
+        "email".into(),
+        "account.name".into(),
+        "replies_30d".into(),
+    ]];
     for r in matching.iter().take(7) {
         want.push(vec![
             r.s("id").into(),
@@ -354,7 +549,10 @@ fn query_fields_sort_limit_as_csv() {
         ]);
     }
     assert_eq!(out.ok(), csv_text(&want));
-    assert!(want.iter().skip(1).any(|r| r[2].is_empty()) || want.iter().skip(1).all(|r| !r[2].is_empty()));
+    assert!(
+        want.iter().skip(1).any(|r| r[2].is_empty())
+            || want.iter().skip(1).all(|r| !r[2].is_empty())
+    );
 }
 
 /// Sorting puts missing values last in both directions; text sorts by
@@ -363,21 +561,44 @@ fn query_fields_sort_limit_as_csv() {
 fn query_sort_missing_last() {
     let sandbox = cli_support::Sandbox::new();
     let g = Gen::get();
-    for (field, desc) in [("title", false), ("title", true), ("seniority", false), ("seniority", true), ("score", true)] {
-        let sort = if desc { format!("{field}:desc") } else { field.to_string() };
+    for (field, desc) in [
+        ("title", false),
+        ("title", true),
+        ("seniority", false),
+        ("seniority", true),
+        ("score", true),
+    ] {
+        let sort = if desc {
+            format!("{field}:desc")
+        } else {
+            field.to_string()
+        };
         let fields = format!("id,{field}");
-        let out = sandbox.run(&["query", "--data", "gen", "all", "--fields", &fields, "--sort", &sort, "--format", "csv"]);
+        let out = sandbox.run(&[
+            "query", "--data", "gen", "all", "--fields", &fields, "--sort", &sort, "--format",
+            "csv",
+        ]);
         let rows = parse_csv(out.ok());
         assert_eq!(rows[0], ["id", field]);
         let rows = &rows[1..];
         assert_eq!(rows.len(), 3000);
         let present = rows.iter().take_while(|r| !r[1].is_empty()).count();
-        assert!(rows[present..].iter().all(|r| r[1].is_empty()), "{sort}: missing values last");
-        assert_eq!(present as u64, g.count(|r| !r.s(field).is_empty()), "{sort}");
+        assert!(
+            rows[present..].iter().all(|r| r[1].is_empty()),
+            "{sort}: missing values last"
+        );
+        assert_eq!(
+            present as u64,
+            g.count(|r| !r.s(field).is_empty()),
+            "{sort}"
+        );
         let order = ["ic", "manager", "director", "vp", "c_level"];
         let key = |r: &Vec<String>| -> (i64, String) {
             match field {
-                "seniority" => (order.iter().position(|o| *o == r[1]).expect("a level") as i64, String::new()),
+                "seniority" => (
+                    order.iter().position(|o| *o == r[1]).expect("a level") as i64,
+                    String::new(),
+                ),
                 "score" => (r[1].parse().expect("int"), String::new()),
                 _ => (0, r[1].clone()),
             }
@@ -388,11 +609,19 @@ fn query_sort_missing_last() {
             let in_order = if desc { a >= b } else { a <= b };
             assert!(in_order, "{sort}: {:?} before {:?}", w[0], w[1]);
             if a == b {
-                assert!(id(&w[0]) < id(&w[1]), "{sort}: ties keep row order: {:?} {:?}", w[0], w[1]);
+                assert!(
+                    id(&w[0]) < id(&w[1]),
+                    "{sort}: ties keep row order: {:?} {:?}",
+                    w[0],
+                    w[1]
+                );
             }
         }
         for w in rows[present..].windows(2) {
-            assert!(w[0][0].parse::<u64>().unwrap() < w[1][0].parse::<u64>().unwrap(), "missing rows keep row order");
+            assert!(
+                w[0][0].parse::<u64>().unwrap() < w[1][0].parse::<u64>().unwrap(),
+                "missing rows keep row order"
+            );
         }
     }
 }
@@ -417,36 +646,83 @@ fn query_formats_agree() {
 
     let csv = parse_csv(&run("csv", &["--fields", "id,stage,tags,opted_in"]));
     assert_eq!(csv[0], ["id", "stage", "tags", "opted_in"]);
-    assert_eq!(csv[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(), want);
+    assert_eq!(
+        csv[1..].iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
+        want
+    );
     for r in &csv[1..] {
         let row = g.all().find(|x| x.s("id") == r[0]).expect("a contact");
         assert_eq!(r[2], row.s("tags"), "sets are written with their separator");
         assert_eq!(r[3], row.s("opted_in"));
     }
 
-    let jsonl = run("jsonl", &["--fields", "id,email,replies_30d,tags,opted_in,last_activity,account.tier,seniority"]);
-    let objects: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let jsonl = run(
+        "jsonl",
+        &[
+            "--fields",
+            "id,email,replies_30d,tags,opted_in,last_activity,account.tier,seniority",
+        ],
+    );
+    let objects: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
     assert_eq!(objects.len(), want.len());
     for (o, id) in objects.iter().zip(&want) {
         let row = g.all().find(|x| x.s("id") == id).expect("a contact");
-        assert_eq!(o["id"], serde_json::json!(id.parse::<i64>().unwrap()), "numbers are numbers");
+        assert_eq!(
+            o["id"],
+            serde_json::json!(id.parse::<i64>().unwrap()),
+            "numbers are numbers"
+        );
         assert_eq!(o["replies_30d"], serde_json::json!(row.int("replies_30d")));
         assert_eq!(o["tags"], serde_json::json!(row.tags()), "sets are arrays");
         let opted_in = row.s("opted_in");
-        assert_eq!(o["opted_in"], if opted_in.is_empty() { serde_json::Value::Null } else { serde_json::json!(opted_in == "true") });
-        assert_eq!(o["last_activity"], json_text(row.s("last_activity")), "missing is null");
-        assert_eq!(o["account.tier"], row.acc("tier").map_or(serde_json::Value::Null, |t| serde_json::json!(t)));
+        assert_eq!(
+            o["opted_in"],
+            if opted_in.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::json!(opted_in == "true")
+            }
+        );
+        assert_eq!(
+            o["last_activity"],
+            json_text(row.s("last_activity")),
+            "missing is null"
+        );
+        assert_eq!(
+            o["account.tier"],
+            row.acc("tier")
+                .map_or(serde_json::Value::Null, |t| serde_json::json!(t))
+        );
         assert_eq!(o["seniority"], json_text(row.s("seniority")));
     }
 
     let table = run("table", &["--fields", "id,stage"]);
-    let first = table.lines().find(|l| l.contains(&format!(" {} ", want[0]))).expect("first id in the table");
+    let first = table
+        .lines()
+        .find(|l| l.contains(&format!(" {} ", want[0])))
+        .expect("first id in the table");
     assert!(first.contains("churned"), "{table}");
-    assert!(table.trim_end().ends_with(&format!("{} rows", want.len())), "{table}");
+    assert!(
+        table.trim_end().ends_with(&format!("{} rows", want.len())),
+        "{table}"
+    );
     // Tables show 20 rows unless told otherwise, and say so.
     let all = sandbox.run(&["query", "--data", "gen", "all", "--fields", "id"]);
-    assert!(all.ok().trim_end().ends_with("3,000 rows, 20 shown (--limit N to see more)"), "{}", all.stdout);
-    assert_eq!(all.stdout.lines().filter(|l| l.contains('│')).count(), 21, "header and 20 rows");
+    assert!(
+        all.ok()
+            .trim_end()
+            .ends_with("3,000 rows, 20 shown (--limit N to see more)"),
+        "{}",
+        all.stdout
+    );
+    assert_eq!(
+        all.stdout.lines().filter(|l| l.contains('│')).count(),
+        21,
+        "header and 20 rows"
+    );
 }
 
 /// `--by FIELD`: (value, count) pairs, largest first, missing last.
@@ -467,32 +743,82 @@ fn query_by_breakdowns() {
         m
     };
     for (by, values) in [
-        ("role", matching.iter().map(|r| r.s("role").to_string()).collect::<Vec<_>>()),
-        ("account.industry", matching.iter().map(|r| r.acc("industry").unwrap_or("").to_string()).collect()),
-        ("seniority", matching.iter().map(|r| r.s("seniority").to_string()).collect()),
+        (
+            "role",
+            matching
+                .iter()
+                .map(|r| r.s("role").to_string())
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "account.industry",
+            matching
+                .iter()
+                .map(|r| r.acc("industry").unwrap_or("").to_string())
+                .collect(),
+        ),
+        (
+            "seniority",
+            matching
+                .iter()
+                .map(|r| r.s("seniority").to_string())
+                .collect(),
+        ),
         (
             "tags",
             matching
                 .iter()
-                .flat_map(|r| if r.tags().is_empty() { vec![String::new()] } else { r.tags().iter().map(|t| t.to_string()).collect() })
+                .flat_map(|r| {
+                    if r.tags().is_empty() {
+                        vec![String::new()]
+                    } else {
+                        r.tags().iter().map(|t| t.to_string()).collect()
+                    }
+                })
                 .collect(),
         ),
     ] {
-        let out = sandbox.run(&["query", "--data", "gen", query, "--by", by, "--format", "csv"]);
+        let out = sandbox.run(&[
+            "query", "--data", "gen", query, "--by", by, "--format", "csv",
+        ]);
         let rows = parse_csv(out.ok());
         assert_eq!(rows[0], [by, "count"]);
-        let got: Vec<(String, u64)> = rows[1..].iter().map(|r| (r[0].clone(), r[1].parse().expect("count"))).collect();
+        let got: Vec<(String, u64)> = rows[1..]
+            .iter()
+            .map(|r| (r[0].clone(), r[1].parse().expect("count")))
+            .collect();
         let want = tally(values);
-        assert_eq!(got.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(), want, "--by {by}");
+        assert_eq!(
+            got.iter()
+                .cloned()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            want,
+            "--by {by}"
+        );
         assert_eq!(got.len(), want.len(), "--by {by}: one row per value");
         let (present, missing): (Vec<_>, Vec<_>) = got.iter().partition(|(v, _)| !v.is_empty());
-        assert!(missing.len() <= 1 && got.last().is_some_and(|(v, _)| v.is_empty()) == (missing.len() == 1), "--by {by}: missing last");
+        assert!(
+            missing.len() <= 1
+                && got.last().is_some_and(|(v, _)| v.is_empty()) == (missing.len() == 1),
+            "--by {by}: missing last"
+        );
         if by == "seniority" {
             let order = ["ic", "manager", "director", "vp", "c_level"];
             let names: Vec<&str> = present.iter().map(|(v, _)| v.as_str()).collect();
-            assert_eq!(names, order.iter().filter(|o| names.contains(o)).copied().collect::<Vec<_>>(), "ordered enums in declared order");
+            assert_eq!(
+                names,
+                order
+                    .iter()
+                    .filter(|o| names.contains(o))
+                    .copied()
+                    .collect::<Vec<_>>(),
+                "ordered enums in declared order"
+            );
         } else {
-            assert!(present.windows(2).all(|w| w[0].1 >= w[1].1), "--by {by}: largest first: {got:?}");
+            assert!(
+                present.windows(2).all(|w| w[0].1 >= w[1].1),
+                "--by {by}: largest first: {got:?}"
+            );
         }
     }
     let table = sandbox.run(&["query", "--data", "gen", query, "--by", "role"]);
@@ -500,10 +826,20 @@ fn query_by_breakdowns() {
     let total = matching.len() as u64;
     let missing = matching.iter().filter(|r| r.s("role").is_empty()).count();
     assert!(missing > 0, "the fixture has contacts without a role");
-    let line = text.lines().find(|l| l.contains("(missing)")).expect("a (missing) row");
+    let line = text
+        .lines()
+        .find(|l| l.contains("(missing)"))
+        .expect("a (missing) row");
     let share = format!("{:.1}%", missing as f64 * 100.0 / total as f64);
-    assert!(line.contains(&format!(" {missing} ")) && line.contains(&share), "{line} vs {missing} {share}");
-    assert!(text.trim_end().ends_with(&format!("{} contacts", group(total))), "{text}");
+    assert!(
+        line.contains(&format!(" {missing} ")) && line.contains(&share),
+        "{line} vs {missing} {share}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with(&format!("{} contacts", group(total))),
+        "{text}"
+    );
 }
 
 /// A text cell as JSON: empty is null.
@@ -549,7 +885,10 @@ fn explain_analyze_adds_actual_counts_and_times() {
         assert_eq!(rest[3], "ms");
     }
     let root = analyzed.lines().next().expect("a root");
-    assert!(root.contains(&format!("actual {} ", group(count))), "{root} vs {count}");
+    assert!(
+        root.contains(&format!("actual {} ", group(count))),
+        "{root} vs {count}"
+    );
 }
 
 /// A hand-made CSV with a BOM, CRLF line ends, quoted separators, quotes,
@@ -564,17 +903,38 @@ fn load_messy_csv() {
                 4,販売部長,田中,\"a \"\"quoted\"\" word\",10,Taro\r\n";
     sandbox.write("mess.csv", text);
     let jsonl = sandbox.run(&["query", "--data", "mess.csv", "all", "--format", "jsonl"]);
-    let rows: Vec<serde_json::Value> = jsonl.ok().lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let rows: Vec<serde_json::Value> = jsonl
+        .ok()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
     assert_eq!(rows.len(), 4);
     let keys: Vec<&String> = rows[0].as_object().expect("object").keys().collect();
-    let mut want_keys = vec!["first_name", "full_name", "id", "job_title", "notes", "score"];
+    let mut want_keys = vec![
+        "first_name",
+        "full_name",
+        "id",
+        "job_title",
+        "notes",
+        "score",
+    ];
     want_keys.sort();
-    assert_eq!(keys, want_keys, "headers are normalised to snake_case, the BOM dropped");
+    assert_eq!(
+        keys, want_keys,
+        "headers are normalised to snake_case, the BOM dropped"
+    );
     assert_eq!(rows[0]["job_title"], "Head of Sales, EMEA");
     assert_eq!(rows[0]["full_name"], "Zoë Ångström");
-    assert_eq!(rows[0]["notes"], "line one\r\nline two", "a quoted newline is kept");
+    assert_eq!(
+        rows[0]["notes"], "line one\r\nline two",
+        "a quoted newline is kept"
+    );
     assert_eq!(rows[1]["full_name"], "O\"Brien, Pat");
-    assert_eq!(rows[1]["notes"], serde_json::Value::Null, "an empty cell is missing");
+    assert_eq!(
+        rows[1]["notes"],
+        serde_json::Value::Null,
+        "an empty cell is missing"
+    );
     assert_eq!(rows[2]["score"], serde_json::Value::Null);
     assert_eq!(rows[3]["job_title"], "販売部長");
     assert_eq!(rows[3]["score"], 10, "all-integer columns are ints");
@@ -592,9 +952,18 @@ fn load_messy_csv() {
         assert_eq!(sandbox.count("mess.csv", query), want, "{query}");
     }
     // The table of a multi-line cell stays one line per row.
-    let table = sandbox.run(&["query", "--data", "mess.csv", "id = 1", "--fields", "id,notes"]);
-    assert!(table.ok().contains("line one ⏎ line two"), "{}", table.stdout);
-    assert!(!table.stdout.contains('\r'), "no carriage return in a table");
+    let table = sandbox.run(&[
+        "query", "--data", "mess.csv", "id = 1", "--fields", "id,notes",
+    ]);
+    assert!(
+        table.ok().contains("line one ⏎ line two"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        !table.stdout.contains('\r'),
+        "no carriage return in a table"
+    );
 }
 
 /// A single .jsonl file: types inferred from JSON values, lists as sets.
@@ -640,32 +1009,78 @@ fn crm_fixture_with_us_dates_and_accounts() {
     let cell = |r: &Vec<String>, f: &str| r[deals.col(f)].clone();
     let account = |r: &Vec<String>, f: &str| -> Option<String> {
         let id = cell(r, "account_id");
-        let a = accounts.rows.iter().find(|a| a[accounts.col("account_id")] == id)?;
+        let a = accounts
+            .rows
+            .iter()
+            .find(|a| a[accounts.col("account_id")] == id)?;
         Some(a[accounts.col(f)].clone())
     };
-    let count = |pred: &dyn Fn(&Vec<String>) -> bool| deals.rows.iter().filter(|r| pred(r)).count() as u64;
-    let won_late = count(&|r| cell(r, "deal_stage") == "Won" && us_date(&cell(r, "close_date")).is_some_and(|d| d.as_str() >= "2025-10-01"));
+    let count =
+        |pred: &dyn Fn(&Vec<String>) -> bool| deals.rows.iter().filter(|r| pred(r)).count() as u64;
+    let won_late = count(&|r| {
+        cell(r, "deal_stage") == "Won"
+            && us_date(&cell(r, "close_date")).is_some_and(|d| d.as_str() >= "2025-10-01")
+    });
     let cases: Vec<(&str, u64)> = vec![
         ("all", 60),
         ("account_id is missing", 12),
-        ("deal_stage = Won", count(&|r| cell(r, "deal_stage") == "Won")),
+        (
+            "deal_stage = Won",
+            count(&|r| cell(r, "deal_stage") == "Won"),
+        ),
         ("close_date >= 2025-10-01 and deal_stage = Won", won_late),
-        ("close_date is missing", count(&|r| cell(r, "close_date").is_empty())),
+        (
+            "close_date is missing",
+            count(&|r| cell(r, "close_date").is_empty()),
+        ),
         (
             "engage_date between 2025-03-01 and 2025-06-30",
-            count(&|r| us_date(&cell(r, "engage_date")).is_some_and(|d| ("2025-03-01".."2025-06-31").contains(&d.as_str()))),
+            count(&|r| {
+                us_date(&cell(r, "engage_date"))
+                    .is_some_and(|d| ("2025-03-01".."2025-06-31").contains(&d.as_str()))
+            }),
         ),
-        ("close_value > 1000", count(&|r| cell(r, "close_value").parse::<i64>().is_ok_and(|v| v > 1000))),
-        ("account.sector = retail", count(&|r| account(r, "sector").as_deref() == Some("retail"))),
-        ("account.sector = technolgy", count(&|r| account(r, "sector").as_deref() == Some("technolgy"))),
-        ("account.employees > 5000", count(&|r| account(r, "employees").is_some_and(|e| e.parse::<i64>().expect("int") > 5000))),
-        ("account.revenue >= 1000.5", count(&|r| account(r, "revenue").is_some_and(|e| e.parse::<f64>().expect("float") >= 1000.5))),
-        ("account.office_location = \"United States\"", count(&|r| account(r, "office_location").as_deref() == Some("United States"))),
+        (
+            "close_value > 1000",
+            count(&|r| {
+                cell(r, "close_value")
+                    .parse::<i64>()
+                    .is_ok_and(|v| v > 1000)
+            }),
+        ),
+        (
+            "account.sector = retail",
+            count(&|r| account(r, "sector").as_deref() == Some("retail")),
+        ),
+        (
+            "account.sector = technolgy",
+            count(&|r| account(r, "sector").as_deref() == Some("technolgy")),
+        ),
+        (
+            "account.employees > 5000",
+            count(&|r| {
+                account(r, "employees").is_some_and(|e| e.parse::<i64>().expect("int") > 5000)
+            }),
+        ),
+        (
+            "account.revenue >= 1000.5",
+            count(&|r| {
+                account(r, "revenue").is_some_and(|e| e.parse::<f64>().expect("float") >= 1000.5)
+            }),
+        ),
+        (
+            "account.office_location = \"United States\"",
+            count(&|r| account(r, "office_location").as_deref() == Some("United States")),
+        ),
         (
             "account has (deal_stage = Won)",
             count(&|r| {
                 let id = cell(r, "account_id");
-                !id.is_empty() && deals.rows.iter().any(|o| cell(o, "account_id") == id && cell(o, "deal_stage") == "Won")
+                !id.is_empty()
+                    && deals
+                        .rows
+                        .iter()
+                        .any(|o| cell(o, "account_id") == id && cell(o, "deal_stage") == "Won")
             }),
         ),
     ];
@@ -701,44 +1116,86 @@ fn crm_fixture_with_us_dates_and_accounts() {
         .collect();
     assert_eq!(rows[1..], want[..]);
     // `--by account.sector` counts deals per sector; those without an account last.
-    let by = parse_csv(sandbox.run(&["query", "--data", "crm", "all", "--by", "account.sector", "--format", "csv"]).ok());
-    assert_eq!(by.last().expect("rows"), &vec![String::new(), "12".to_string()]);
-    let total: u64 = by[1..].iter().map(|r| r[1].parse::<u64>().expect("count")).sum();
+    let by = parse_csv(
+        sandbox
+            .run(&[
+                "query",
+                "--data",
+                "crm",
+                "all",
+                "--by",
+                "account.sector",
+                "--format",
+                "csv",
+            ])
+            .ok(),
+    );
+    assert_eq!(
+        by.last().expect("rows"),
+        &vec![String::new(), "12".to_string()]
+    );
+    let total: u64 = by[1..]
+        .iter()
+        .map(|r| r[1].parse::<u64>().expect("count"))
+        .sum();
     assert_eq!(total, 60);
     // The same deals as one CSV file without a schema: dates stay text.
-    let single = sandbox.run(&["count", "--data", "crm/contacts.csv", "close_date = \"11/1/25\""]);
-    assert_eq!(single.count(), count(&|r| cell(r, "close_date") == "11/1/25"));
+    let single = sandbox.run(&[
+        "count",
+        "--data",
+        "crm/contacts.csv",
+        "close_date = \"11/1/25\"",
+    ]);
+    assert_eq!(
+        single.count(),
+        count(&|r| cell(r, "close_date") == "11/1/25")
+    );
 }
 
 /// Colour only on a terminal, and never with NO_COLOR set.
 #[cfg(unix)]
 #[test]
 fn colour_on_a_terminal_unless_no_color() {
+    let sandbox = cli_support::Sandbox::new();
     let on_terminal = |no_color: bool| -> String {
         let mut cmd = std::process::Command::new(cli_support::bin());
         cmd.args(["count", "--data", "gen", "rol = champion"])
-            .current_dir(cli_support::Sandbox::new().path())
+            .current_dir(sandbox.path())
             .env("TERM", "xterm");
         if no_color {
             cmd.env("NO_COLOR", "1");
         } else {
             cmd.env_remove("NO_COLOR");
         }
-        // the sandbox is gone by now; use absolute data instead
-        let data = cli_support::gen_dir().display().to_string();
-        cmd.args(["--data", &data]);
-        let mut session = rexpect::session::spawn_with_options(
-            cmd,
-            rexpect::reader::Options::new().timeout_ms(Some(60_000)).strip_ansi_escape_codes(false),
-        )
-        .expect("spawn in a pty");
+        let options = rexpect::reader::Options::new()
+            .timeout_ms(Some(60_000))
+            .strip_ansi_escape_codes(false);
+        let mut session =
+            rexpect::session::spawn_with_options(cmd, options).expect("spawn in a pty");
         let text = session.exp_eof().expect("segq ends");
-        assert!(!text.contains("panicked"), "{text}");
-        assert!(text.contains("unknown field `rol`"), "{text}");
+        let status = session.process_mut().wait().expect("exit status");
+        assert!(
+            matches!(status, rexpect::process::WaitStatus::Exited(_, 1)),
+            "{status:?}"
+        );
         text
     };
-    assert!(on_terminal(false).contains("\x1b["), "a terminal gets colour");
-    assert!(!on_terminal(true).contains('\x1b'), "NO_COLOR turns colour off");
+    let coloured = on_terminal(false);
+    let plain = on_terminal(true);
+    for text in [&coloured, &plain] {
+        assert!(
+            !text.contains("panicked") && text.contains("unknown field `rol`"),
+            "{text}"
+        );
+    }
+    assert!(
+        coloured.contains("\x1b["),
+        "a terminal gets colour: {coloured:?}"
+    );
+    assert!(
+        !plain.contains('\x1b'),
+        "NO_COLOR turns colour off: {plain:?}"
+    );
 }
 
 /// Usage errors are clap's: exit 2 with a usage line.
@@ -756,11 +1213,16 @@ fn usage_errors_exit_2() {
     ] {
         let run = sandbox.run(args);
         let stderr = run.fails(2);
-        assert!(stderr.contains("Usage:"), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error:") || stderr.contains("Usage:"),
+            "{args:?}: {stderr}"
+        );
         assert!(run.stdout.is_empty(), "{args:?}");
     }
     let help = sandbox.run(&["--help"]);
-    for command in ["count", "query", "explain", "check", "run", "test", "fmt", "gen"] {
+    for command in [
+        "count", "query", "explain", "check", "run", "test", "fmt", "gen",
+    ] {
         assert!(help.ok().contains(command), "--help lists {command}");
     }
     assert!(sandbox.run(&["query", "--help"]).ok().contains("--sort"));
@@ -773,7 +1235,9 @@ fn closed_stdout_is_not_an_error() {
     let sandbox = cli_support::Sandbox::new();
     for format in ["csv", "jsonl", "ids", "table"] {
         let mut child = std::process::Command::new(cli_support::bin())
-            .args(["query", "--data", "gen", "all", "--limit", "3000", "--format", format])
+            .args([
+                "query", "--data", "gen", "all", "--limit", "3000", "--format", format,
+            ])
             .current_dir(sandbox.path())
             .env("NO_COLOR", "1")
             .stdout(std::process::Stdio::piped())
@@ -801,9 +1265,189 @@ fn query_from_stdin() {
     let long = format!("{}role = champion", "role = blocker or ".repeat(10_000));
     assert!(long.len() > 150_000);
     let run = sandbox.run_stdin(&["count", "--data", "gen", "-"], long.as_bytes());
-    assert_eq!(run.count(), g.count(|r| ["champion", "blocker"].contains(&r.s("role"))));
-    let run = sandbox.run_stdin(&["query", "--data", "gen", "-", "--format", "ids"], b"role = blocker\n");
-    assert_eq!(run.ok().lines().collect::<Vec<_>>(), g.ids(|r| r.s("role") == "blocker"));
+    assert_eq!(
+        run.count(),
+        g.count(|r| ["champion", "blocker"].contains(&r.s("role")))
+    );
+    let run = sandbox.run_stdin(
+        &["query", "--data", "gen", "-", "--format", "ids"],
+        b"role = blocker\n",
+    );
+    assert_eq!(
+        run.ok().lines().collect::<Vec<_>>(),
+        g.ids(|r| r.s("role") == "blocker")
+    );
     let run = sandbox.run_stdin(&["count", "--data", "gen", "-"], b"\xff\xfe");
     assert!(run.fails(2).contains("not UTF-8"), "{}", run.stderr);
+}
+
+/// Parses `segq run` output: `name  count` lines.
+fn run_counts(stdout: &str) -> std::collections::BTreeMap<String, u64> {
+    stdout
+        .lines()
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let name = parts.next().expect("a name").to_string();
+            let n = parts
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no count in {l:?}"));
+            assert!(parts.next().is_none(), "{l:?}");
+            (name, n)
+        })
+        .collect()
+}
+
+/// `segq fmt` is idempotent, keeps every comment and does not change what
+/// the segments mean.
+#[test]
+fn fmt_is_idempotent_and_keeps_meaning() {
+    let sandbox = cli_support::Sandbox::new();
+    let messy = "# Segments for the pipeline review\n\
+                 segment   hot=@dms AND @engaged and stage>=opportunity ;   # hot ones\n\
+                 \n\n\n\
+                 segment dms = role IN [decision_maker,champion,] ; # who signs\n\
+                 # engagement, two ways\n\
+                 segment engaged = (replies_30d>2) OR (meetings_30d >= 1 AND NOT opted_in = false);\n\
+                 segment odd = not not (tags has any [webinar,trial] or title contains 'Head of') and company_size between 1_000 and 20_000;\n\
+                 segment quoted = title = \"VP, Sales \\\"EMEA\\\"\" or email ends_with '.io';\n\
+                 expect hot   within dms;\n";
+    sandbox.write("q/a.seg", messy);
+    let before = run_counts(sandbox.run(&["run", "--data", "gen", "q"]).ok());
+    assert_eq!(before.len(), 5);
+    let first = sandbox.run(&["fmt", "q"]);
+    assert_eq!(first.ok(), "");
+    assert_eq!(first.stderr, "formatted q/a.seg\n");
+    let formatted = sandbox.read("q/a.seg");
+    assert_ne!(formatted, messy);
+    for comment in messy.lines().filter_map(|l| l.find('#').map(|i| &l[i..])) {
+        assert!(
+            formatted.contains(comment),
+            "lost comment {comment:?}:\n{formatted}"
+        );
+    }
+    assert!(
+        !formatted.contains("\n\n\n"),
+        "blank runs collapse:\n{formatted}"
+    );
+    let check = sandbox.run(&["fmt", "--check", "q"]);
+    assert_eq!(
+        (check.code, check.stdout.as_str()),
+        (0, ""),
+        "{}",
+        check.stderr
+    );
+    let second = sandbox.run(&["fmt", "q"]);
+    assert_eq!((second.ok(), second.stderr.as_str()), ("", ""));
+    assert_eq!(sandbox.read("q/a.seg"), formatted, "idempotent");
+    let after = run_counts(sandbox.run(&["run", "--data", "gen", "q"]).ok());
+    assert_eq!(before, after, "formatting kept the meaning");
+}
+
+/// `run --format csv` prints a segment's members, the same as `query`.
+#[test]
+fn run_members_match_query() {
+    let sandbox = cli_support::Sandbox::new();
+    sandbox.write(
+        "q/s.seg",
+        "segment hot = @dms and stage >= opportunity;\nsegment dms = role in [decision_maker, champion];\n",
+    );
+    let members = sandbox.run(&[
+        "run",
+        "--data",
+        "gen",
+        "q",
+        "--segment",
+        "hot",
+        "--format",
+        "csv",
+        "--fields",
+        "id,role,stage",
+    ]);
+    let rows = parse_csv(members.ok());
+    assert_eq!(rows[0], ["id", "role", "stage"]);
+    let query = "role in [decision_maker, champion] and stage >= opportunity";
+    let ids = sandbox.run(&["query", "--data", "gen", query, "--format", "ids"]);
+    let want: Vec<&str> = ids.ok().lines().collect();
+    assert!(want.len() > 10);
+    assert_eq!(
+        rows[1..].iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+        want
+    );
+    // `@name` from the command line, through --segments
+    let via_ref = sandbox.run(&[
+        "query",
+        "--data",
+        "gen",
+        "--segments",
+        "q",
+        "@hot",
+        "--format",
+        "ids",
+    ]);
+    assert_eq!(via_ref.ok(), ids.stdout);
+    let counts = run_counts(sandbox.run(&["run", "--data", "gen", "q"]).ok());
+    assert_eq!(counts["hot"], want.len() as u64);
+    assert_eq!(
+        counts["dms"],
+        Gen::get().count(|r| ["decision_maker", "champion"].contains(&r.s("role")))
+    );
+}
+
+/// The built-in demo data (no --data): 100,000 contacts, deterministic,
+/// `now` = 2026-12-01; related counts are consistent.
+#[test]
+fn demo_data_counts_are_stable_and_consistent() {
+    let sandbox = cli_support::Sandbox::new();
+    assert_eq!(sandbox.run(&["count", "all"]).count(), 100_000);
+    sandbox.write(
+        "demo.seg",
+        "segment a = role in [decision_maker, champion];\n\
+         segment not_a = not @a;\n\
+         segment b = last_activity within 30d;\n\
+         segment a_and_b = @a and @b;\n\
+         segment a_or_b = @a or @b;\n\
+         segment c = account.industry = software;\n\
+         segment a_and_c = @a and @c;\n\
+         segment has_account = account_id is present;\n\
+         segment none_replied = account count (replies_30d > 0) < 1;\n\
+         segment some_replied = account count (replies_30d > 0) >= 1;\n\
+         segment dm_replied = account has (role = decision_maker and replies_30d > 0);\n\
+         segment dup = email is duplicate;\n\
+         segment not_dup = not email is duplicate;\n\
+         expect dm_replied within some_replied;\n\
+         expect none_replied disjoint some_replied;\n",
+    );
+    let first = run_counts(sandbox.run(&["run", "demo.seg"]).ok());
+    let again = run_counts(
+        sandbox
+            .run(&["run", "--now", "2026-12-01", "demo.seg"])
+            .ok(),
+    );
+    assert_eq!(
+        first, again,
+        "deterministic, and `now` defaults to 2026-12-01 on the demo"
+    );
+    let n = |k: &str| first[k];
+    assert_eq!(n("a") + n("not_a"), 100_000);
+    assert_eq!(n("dup") + n("not_dup"), 100_000);
+    assert!(n("a_and_b") <= n("a").min(n("b")));
+    assert_eq!(n("a_or_b"), n("a") + n("b") - n("a_and_b"));
+    assert!(n("a_and_c") <= n("a").min(n("c")));
+    assert_eq!(n("none_replied") + n("some_replied"), n("has_account"));
+    assert!(n("dm_replied") <= n("some_replied"));
+    for k in [
+        "a",
+        "b",
+        "a_and_b",
+        "c",
+        "a_and_c",
+        "none_replied",
+        "dm_replied",
+        "dup",
+    ] {
+        assert!(n(k) > 0 && n(k) < 100_000, "{k} = {}", n(k));
+    }
+    let tested = sandbox.run(&["test", "demo.seg"]);
+    assert_eq!(tested.ok().lines().last(), Some("2 passed, 0 failed"));
 }

@@ -153,6 +153,13 @@ fn bench_one(engine: &mut Engine, label: &str, text: &str, iterations: usize, ma
     let plan = &compiled.plan;
     let store = &engine.store;
     let count = crate::exec::count(plan, store);
+    if std::env::var_os("SEGQ_STATS").is_some() {
+        use std::sync::atomic::Ordering::Relaxed;
+        crate::exec::STATS[0].store(0, Relaxed);
+        crate::exec::STATS[1].store(0, Relaxed);
+        crate::exec::count(plan, store);
+        eprintln!("{label}: {} candidates in {} calls", crate::exec::STATS[0].load(Relaxed), crate::exec::STATS[1].load(Relaxed));
+    }
     let (median_ns, p95_ns) = summarize(time(iterations, || crate::exec::count(plan, store)));
     let materialize = materialize.then(|| {
         let ids = crate::exec::ids(plan, store);

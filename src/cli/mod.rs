@@ -346,23 +346,6 @@ fn is_broken_pipe(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::BrokenPipe || csv_pipe() == Some(true)
 }
 
-#[cfg(test)]
-mod pipe_tests {
-    #[test]
-    fn cli_broken_pipe_through_csv_is_quiet() {
-        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-        assert!(super::is_broken_pipe(&pipe()));
-        let wrapped: std::io::Error = csv::Error::from(pipe()).into();
-        assert_eq!(wrapped.kind(), std::io::ErrorKind::Other);
-        assert!(super::is_broken_pipe(&wrapped));
-        assert!(!super::is_broken_pipe(&std::io::Error::other("disk full")));
-        match super::finish_output(Err(wrapped)) {
-            Ok(()) => {}
-            Err(e) => panic!("exit {}", e.0),
-        }
-    }
-}
-
 /// The query argument, or stdin for `-` (read up to the file size limit,
 /// so an oversized query gets the size diagnostic, not an out-of-memory).
 fn query_text(query: String) -> Result<String, Exit> {
@@ -521,4 +504,21 @@ fn gen(contacts: u64, accounts: Option<u64>, seed: u64, out: &Path, today: Optio
         out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod pipe_tests {
+    #[test]
+    fn cli_broken_pipe_through_csv_is_quiet() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(super::is_broken_pipe(&pipe()));
+        let wrapped: std::io::Error = csv::Error::from(pipe()).into();
+        assert_eq!(wrapped.kind(), std::io::ErrorKind::Other);
+        assert!(super::is_broken_pipe(&wrapped));
+        assert!(!super::is_broken_pipe(&std::io::Error::other("disk full")));
+        match super::finish_output(Err(wrapped)) {
+            Ok(()) => {}
+            Err(e) => panic!("exit {}", e.0),
+        }
+    }
 }

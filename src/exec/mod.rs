@@ -538,9 +538,12 @@ thread_local! {
     static CANDIDATES: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+pub static STATS: [std::sync::atomic::AtomicU64; 4] = [const { std::sync::atomic::AtomicU64::new(0) }; 4];
 /// Clears the bits of `m` at `candidates` for which `keep` is false.
 #[inline]
 fn drop_failing(m: &mut Words, candidates: &[u16], keep: impl Fn(usize) -> bool) {
+    STATS[0].fetch_add(candidates.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    STATS[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     for &x in candidates {
         let x = x as usize;
         let fail = u64::from(!keep(x));

@@ -269,3 +269,117 @@ pub fn view_order(plans: &[(String, Plan)]) -> Vec<usize> {
     }
     order
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::check::{check, CheckContext};
+    use crate::plan::Catalog;
+    use crate::segments::Library;
+
+    const SCHEMA: &str = r#"
+[contacts]
+key = "id"
+[contacts.fields]
+id = "int"
+role = "enum"
+title = "string"
+last_seen = "date"
+tags = "set"
+account_id = { type = "ref", table = "accounts" }
+[accounts]
+[accounts.fields]
+id = "int"
+tier = { type = "enum", values = ["smb", "enterprise"], ordered = true }
+employees = "int"
+"#;
+
+    #[track_caller]
+    fn sql(query: &str, d: Dialect) -> String {
+        let schema = crate::schema::parse_schema(SCHEMA).unwrap();
+        let catalog = Catalog::from_schema(&schema);
+        let library = Library::new();
+        let ctx = CheckContext {
+            catalog: &catalog,
+            now: crate::time::parse_now("2026-03-15T12:00:00Z").unwrap(),
+            library: &library,
+            source: crate::diagnostic::Sources::new().add("<query>", query),
+        };
+        let plan = check(&crate::syntax::parse_query(query).unwrap(), &ctx).unwrap().plan;
+        compile(&plan, &Layout::from_schema(&schema).unwrap(), d, false)
+    }
+
+    #[test]
+    fn sql_not_makes_nullable_leaves_two_valued() {
+        let q = sql("not role = champion", Dialect::Postgres);
+        assert!(q.ends_with("WHERE NOT (c.\"role\" IS NOT NULL AND c.\"role\" = 'champion')"), "{q}");
+        // `!=` needs presence; the presence test makes the guard under `not` redundant
+        let q = sql("role != champion", Dialect::Postgres);
+        assert!(q.ends_with("WHERE c.\"role\" IS NOT NULL AND NOT (c.\"role\" = 'champion')"), "{q}");
+        // outside any `not`, NULL acts as false: no guard
+        let q = sql("role = champion or title contains \"vp\"", Dialect::Duckdb);
+        assert!(q.ends_with("WHERE c.\"role\" = 'champion' OR contains(lower(c.title), 'vp')"), "{q}");
+        assert_eq!(sql("role is missing", Dialect::Trino).lines().last(), Some("WHERE c.\"role\" IS NULL"));
+    }
+
+    #[test]
+    fn sql_account_tests_of_one_and_share_a_subquery() {
+        let q = sql("account.tier >= enterprise and account.employees > 10", Dialect::Trino);
+        assert_eq!(q.matches("FROM accounts").count(), 1, "{q}");
+        assert!(q.contains("a1.tier = 'enterprise'") && q.contains("a1.employees > 10"), "{q}");
+        // a contact without an account matches `not account...`
+        let q = sql("not account.employees > 10", Dialect::Trino);
+        assert!(q.contains("WHERE NOT (c.account_id IS NOT NULL AND c.account_id IN ("), "{q}");
+    }
+
+    #[test]
+    fn sql_dates_compare_with_whole_days() {
+        // now is the 15th at 12:00: `within 1d` starts at noon on the 14th, so
+        // the only whole date inside is the 15th
+        let q = sql("last_seen within 1d", Dialect::Spark);
+        assert!(q.ends_with("WHERE c.last_seen = DATE '2026-03-15'"), "{q}");
+        let q = sql("last_seen > 2026-03-01T06:00:00Z", Dialect::Sqlite);
+        assert!(q.ends_with("c.last_seen >= '2026-03-02'"), "{q}");
+        let q = sql("last_seen = 2026-03-01T06:00:00Z", Dialect::Duckdb);
+        assert!(q.ends_with("WHERE FALSE"), "{q}");
+        let q = sql("last_seen > 9999y ago", Dialect::Clickhouse);
+        assert!(q.ends_with("WHERE c.last_seen IS NOT NULL"), "{q}");
+    }
+
+    #[test]
+    fn sql_sets_are_tables_in_sqlite_and_arrays_elsewhere() {
+        let q = sql("tags has all [a, b, a]", Dialect::Sqlite);
+        assert!(q.contains("FROM contact_tags AS t1") && q.contains("HAVING count(DISTINCT t1.value) = 2"), "{q}");
+        assert!(sql("tags has any [a, b]", Dialect::Postgres).ends_with("c.tags && ARRAY['a', 'b']::text[]"));
+        assert!(sql("tags has a", Dialect::Clickhouse).ends_with("has(c.tags, 'a')"));
+    }
+
+    #[test]
+    fn sql_views_come_after_what_they_name() {
+        let seg = |name: &str, inner: Plan| {
+            Plan::Segment(crate::plan::logical::SegmentPlan {
+                name: name.into(),
+                plan: Box::new(inner),
+            })
+        };
+        let plans = vec![
+            ("hot".to_string(), Plan::And(vec![seg("a", Plan::All), seg("b", Plan::All)])),
+            ("a".to_string(), seg("b", Plan::All)),
+            ("b".to_string(), Plan::All),
+        ];
+        assert_eq!(view_order(&plans), vec![2, 1, 0]);
+    }
+
+    #[test]
+    fn sql_clickhouse_trims_what_rust_trims() {
+        // The character class ClickHouse's fold strips is exactly Rust's whitespace.
+        let text = Dialect::Clickhouse.fold("x");
+        let class = text.split('\'').nth(1).unwrap().replace("\\\\", "\\");
+        let re = regex::Regex::new(&class).unwrap();
+        for c in (0u32..0x3100).filter_map(char::from_u32) {
+            let s = format!("{c}");
+            assert_eq!(re.is_match(&s), c.is_whitespace(), "{c:?}");
+        }
+        assert_eq!(dialect::WHITESPACE.iter().filter(|c| c.is_whitespace()).count(), 25);
+    }
+}

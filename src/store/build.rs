@@ -208,14 +208,21 @@ impl TableBuilder {
                 return match builder {
                     Builder::Set { dict, declared, .. } => {
                         let mut members: Vec<&str> = Vec::new();
+                        let sep = spec.map_or(";", |s| s.separator.as_str());
                         for item in items {
+                            // As in a CSV cell: members are trimmed, and a member
+                            // holding the separator could not be written back out.
+                            let item = item.trim();
                             if item.is_empty() {
                                 continue;
                             }
-                            if *declared && !dict.lookup.contains_key(item.as_str()) {
+                            if !sep.is_empty() && item.contains(sep) {
+                                return Err(format!("set member {} contains the separator {sep:?}", quote(item)));
+                            }
+                            if *declared && !dict.lookup.contains_key(item) {
                                 return Err(not_declared(item, spec));
                             }
-                            if !members.contains(&item.as_str()) {
+                            if !members.contains(&item) {
                                 members.push(item);
                             }
                         }
@@ -503,5 +510,22 @@ mod tests {
         let t = b.finish();
         assert_eq!(t.columns[1].cell(0), Cell::Set(vec!["a", "b"]));
         assert_eq!(t.columns[0].dictionary().unwrap(), ["lead", "mql"]);
+    }
+
+    #[test]
+    fn build_json_list_members_are_trimmed_and_exclude_the_separator() {
+        // fuzz check (jsonl_ingest, export → reload): `[" c"]` came back as
+        // `c`, and `["a;b"]` as two members, once written as CSV
+        let tags = FieldSpec::new("tags", FieldType::Set);
+        let mut b = TableBuilder::new("c", vec![("tags".into(), Some(tags))], None);
+        let list = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ok = list(&[" c", "d ", "c", " "]);
+        b.push_row(&[CellIn::List(&ok)]).unwrap();
+        let bad = list(&["a;b"]);
+        let err = b.push_row(&[CellIn::List(&bad)]).unwrap_err();
+        assert_eq!(err.message, "set member \"a;b\" contains the separator \";\"");
+        let t = b.finish();
+        assert_eq!(t.len, 1);
+        assert_eq!(t.columns[0].cell(0), Cell::Set(vec!["c", "d"]));
     }
 }

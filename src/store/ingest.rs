@@ -416,40 +416,75 @@ struct RecordLimit<R> {
 
 /// Physical line numbers of CSV records, counted from the bytes read: the
 /// csv crate's own count drifts (CRLF endings count one line short, blank
-/// lines shift the next record). Keeps only the bytes after the last
-/// record start (bounded by the record limit plus the reader's buffer).
-#[derive(Debug, Default)]
+/// lines shift the next record). After each record, the line endings that
+/// follow it are scanned to the next record's first byte; newlines inside
+/// a record are counted from its (quoted) fields. Only the most recent
+/// bytes are kept, so memory does not grow with a long record.
+#[derive(Debug)]
 struct LineIndex {
-    /// Bytes read and not yet counted: `window[start..]` begins at offset `base`.
-    window: Vec<u8>,
-    start: usize,
+    /// The last bytes read: `recent[i]` is at offset `base + i`.
+    recent: Vec<u8>,
     base: u64,
-    /// Newlines before `base`.
-    lines_before: u64,
+    /// Scanning line endings from this offset, with this many newlines
+    /// before it; `None` once the next record's first byte was found.
+    scan: Option<(u64, u64)>,
+    /// The line of the next (or current) record's first byte.
+    line: u64,
 }
 
 impl LineIndex {
-    fn push(&mut self, bytes: &[u8]) {
-        if self.start > 1 << 16 && self.start * 2 > self.window.len() {
-            self.window.drain(..self.start);
-            self.start = 0;
+    /// More than the csv reader's buffer: every byte it has not consumed.
+    const KEEP: usize = 1 << 18;
+
+    fn new() -> LineIndex {
+        LineIndex {
+            recent: Vec::new(),
+            base: 0,
+            scan: Some((0, 0)),
+            line: 1,
         }
-        self.window.extend_from_slice(bytes);
     }
 
-    /// The 1-based line of a record at byte `offset` (the csv crate's record
-    /// position, which may point at the previous line ending or at blank
-    /// lines before the record): the line of its first other byte.
-    fn line_of_record(&mut self, offset: u64) -> u64 {
-        let live = &self.window[self.start..];
-        let mut at = (offset.saturating_sub(self.base) as usize).min(live.len());
-        while at < live.len() && matches!(live[at], b'\r' | b'\n') {
+    fn push(&mut self, bytes: &[u8]) {
+        self.recent.extend_from_slice(bytes);
+        self.advance();
+        if self.recent.len() > 2 * Self::KEEP {
+            let cut = self.recent.len() - Self::KEEP;
+            self.recent.drain(..cut);
+            self.base += cut as u64;
+        }
+    }
+
+    fn advance(&mut self) {
+        let Some((mut at, mut lines)) = self.scan else { return };
+        let end = self.base + self.recent.len() as u64;
+        while at < end {
+            match self.recent[(at - self.base) as usize] {
+                b'\n' => lines += 1,
+                b'\r' => {}
+                _ => {
+                    self.scan = None;
+                    self.line = lines + 1;
+                    return;
+                }
+            }
             at += 1;
         }
-        self.lines_before += live[..at].iter().filter(|&&b| b == b'\n').count() as u64;
-        self.start += at;
-        self.base += at as u64;
-        self.lines_before + 1
+        self.scan = Some((at, lines));
+    }
+
+    /// The line of the record being read.
+    fn current(&self) -> u64 {
+        self.scan.map_or(self.line, |(_, lines)| lines + 1)
+    }
+
+    /// The record just read ended at `end` (the reader's position: past
+    /// its first terminator byte) with `inner` newlines in its fields.
+    fn record_ended(&mut self, end: u64, inner: u64) {
+        let terminator = end.checked_sub(self.base + 1).and_then(|i| self.recent.get(i as usize));
+        let lines = self.current() - 1 + inner + u64::from(terminator == Some(&b'\n'));
+        self.scan = Some((end.max(self.base), lines));
+        self.advance();
     }
 }
 
@@ -470,8 +505,8 @@ impl<R: Read> Read for RecordLimit<R> {
 
 fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
     let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::default()));
-    let line_at = |byte: u64| lines.borrow_mut().line_of_record(byte);
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::new()));
+    let newlines = |r: &csv::ByteRecord| r.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
     let limited = RecordLimit {
         inner: BufReader::with_capacity(1 << 20, file),
         since_record: since_record.clone(),
@@ -487,12 +522,13 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
     let mut record = csv::ByteRecord::new();
     let path = ctx.path;
     let csv_err = |e: csv::Error| {
-        let line = line_at(e.position().map_or(0, |p| p.byte()));
+        let line = lines.borrow().current();
         LoadError::at(path, line, None, format!("unreadable CSV: {e}"))
     };
     if !reader.read_byte_record(&mut record).map_err(csv_err)? {
         return Err(LoadError::file(path, "the file is empty: expected a header row"));
     }
+    lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
     let headers: Vec<String> = record
         .iter()
         .enumerate()
@@ -514,16 +550,17 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
             Err(e) => {
                 // An I/O error (including an oversized record) ends the file;
                 // a UTF-8 or quoting problem is one bad record.
-                // The failed record starts where the reader stopped.
-                let line = line_at(e.position().map_or(reader.position().byte(), |p| p.byte()));
+                let line = lines.borrow().current();
                 if let csv::ErrorKind::Io(io) = e.kind() {
                     return Err(LoadError::at(path, line, None, io.to_string()));
                 }
+                lines.borrow_mut().record_ended(reader.position().byte(), 0);
                 ctx.bad_row(line, None, format!("unreadable CSV record: {e}"))?;
                 continue;
             }
         }
-        let pos = record.position().map_or((0, 0), |p| (line_at(p.byte()), p.byte()));
+        let pos = (lines.borrow().current(), record.position().map_or(0, |p| p.byte()));
+        lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
         let line = pos.0;
         if record.as_slice().len() > limits::MAX_RECORD_BYTES {
             ctx.bad_row(line, None, format!("record longer than {} bytes", limits::MAX_RECORD_BYTES))?;
@@ -889,6 +926,20 @@ mod tests {
         let (_, report) = load_path(dir.path(), &opts).unwrap();
         let lines: Vec<u64> = report.first_skipped.iter().map(|s| s.line).collect();
         assert_eq!(lines, [3, 6, 7]);
+    }
+
+    #[test]
+    fn ingest_line_index_keeps_only_recent_bytes() {
+        let mut index = LineIndex::new();
+        index.push(b"\r\n\nid\n");
+        assert_eq!(index.current(), 3);
+        index.record_ended(6, 0);
+        let chunk = vec![b'x'; 1 << 16];
+        for _ in 0..400 {
+            index.push(&chunk);
+            assert!(index.recent.len() <= 2 * LineIndex::KEEP);
+        }
+        assert_eq!(index.current(), 4);
     }
 
     #[test]

@@ -738,8 +738,8 @@ mod tests {
 
     fn small() -> Store {
         crate::store::ingest::generated(&crate::gen::GenConfig {
-            contacts: 3_000,
-            accounts: 120,
+            contacts: 400,
+            accounts: 16,
             seed: 3,
             today_days: 20_600,
         })

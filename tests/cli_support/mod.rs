@@ -70,14 +70,22 @@ impl Run {
     /// Asserts exit 0 and returns stdout.
     #[track_caller]
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "expected success:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts the exit code and returns stderr.
     #[track_caller]
     pub fn fails(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "expected exit {code}:\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}:\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         &self.stderr
     }
 
@@ -85,7 +93,8 @@ impl Run {
     #[track_caller]
     pub fn count(&self) -> u64 {
         let text = self.ok().trim();
-        text.parse().unwrap_or_else(|_| panic!("not a count: {text:?}\n{}", self.stderr))
+        text.parse()
+            .unwrap_or_else(|_| panic!("not a count: {text:?}\n{}", self.stderr))
     }
 }
 
@@ -118,7 +127,9 @@ pub fn gen_dir() -> &'static Path {
 
 /// Generated data of earlier runs (older than an hour) is deleted.
 fn remove_stale(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let old = entry
@@ -147,7 +158,11 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .env_remove("RUST_BACKTRACE")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -184,11 +199,23 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
     }
     let stdout = String::from_utf8(out.join().expect("stdout reader")).expect("stdout is UTF-8");
     let stderr = String::from_utf8(err.join().expect("stderr reader")).expect("stderr is UTF-8");
-    let code = status.code().unwrap_or_else(|| panic!("segq {args:?} was killed by a signal: {status:?}\n{stderr}"));
-    assert!(!stderr.contains("panicked"), "segq {args:?} panicked:\n{stderr}");
+    let code = status
+        .code()
+        .unwrap_or_else(|| panic!("segq {args:?} was killed by a signal: {status:?}\n{stderr}"));
+    assert!(
+        !stderr.contains("panicked"),
+        "segq {args:?} panicked:\n{stderr}"
+    );
     assert_ne!(code, 101, "segq {args:?} exited like a panic:\n{stderr}");
-    assert!(!stderr.contains('\x1b') && !stdout.contains('\x1b'), "colour despite NO_COLOR");
-    Run { code, stdout, stderr }
+    assert!(
+        !stderr.contains('\x1b') && !stdout.contains('\x1b'),
+        "colour despite NO_COLOR"
+    );
+    Run {
+        code,
+        stdout,
+        stderr,
+    }
 }
 
 /// A scratch directory with `gen` and `crm` linked in; no `queries/`.
@@ -271,7 +298,8 @@ pub struct Golden {
 
 impl Golden {
     pub fn load(path: &Path) -> Golden {
-        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut comments = String::new();
         let mut sections: Vec<(String, String)> = Vec::new();
         for line in text.split_inclusive('\n') {
@@ -291,11 +319,18 @@ impl Golden {
     }
 
     pub fn name(&self) -> String {
-        self.path.file_stem().expect("file name").to_string_lossy().to_string()
+        self.path
+            .file_stem()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string()
     }
 
     pub fn section(&self, name: &str) -> Option<&str> {
-        self.sections.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_str())
+        self.sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_str())
     }
 
     fn set(&mut self, name: &str, body: String) {
@@ -307,7 +342,8 @@ impl Golden {
 
     /// The query of the file, with `{{"s" * n}}` expanded.
     pub fn query(&self) -> Option<String> {
-        self.section("query").map(|q| expand(q.strip_suffix('\n').unwrap_or(q)))
+        self.section("query")
+            .map(|q| expand(q.strip_suffix('\n').unwrap_or(q)))
     }
 
     /// Runs the command in a fresh sandbox.
@@ -318,7 +354,9 @@ impl Golden {
                 sandbox.write(rel, body);
             }
         }
-        let args_line = self.section("args").unwrap_or_else(|| panic!("{}: no `=== args`", self.path.display()));
+        let args_line = self
+            .section("args")
+            .unwrap_or_else(|| panic!("{}: no `=== args`", self.path.display()));
         let mut args: Vec<String> = args_line.split_whitespace().map(str::to_string).collect();
         let query = self.query();
         let stdin = args.iter().any(|a| a == "-");
@@ -349,7 +387,8 @@ impl Golden {
         ];
         for (name, _) in &self.sections {
             if let Some(rel) = name.strip_prefix("after ") {
-                let now = std::fs::read_to_string(sandbox.path().join(rel)).unwrap_or_else(|e| format!("<{e}>"));
+                let now = std::fs::read_to_string(sandbox.path().join(rel))
+                    .unwrap_or_else(|e| format!("<{e}>"));
                 actual.push((name.clone(), now));
             }
         }
@@ -389,7 +428,9 @@ impl Golden {
 
 /// The golden files of a directory under tests/golden, sorted.
 pub fn golden_files(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(dir);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(dir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()
@@ -426,10 +467,11 @@ pub fn run_golden_dir(dir: &str, extra: &(dyn Fn(&Golden, &Run) -> Vec<String> +
                         .unwrap_or_else(|| "panicked".into())]
                 });
                 if !problems.is_empty() {
-                    failures
-                        .lock()
-                        .expect("not poisoned")
-                        .push(format!("{}:\n{}", path.display(), problems.join("\n")));
+                    failures.lock().expect("not poisoned").push(format!(
+                        "{}:\n{}",
+                        path.display(),
+                        problems.join("\n")
+                    ));
                 }
             });
         }

@@ -5,9 +5,9 @@
 -- set fields are Array(String); an empty array is a missing set.
 
 CREATE TABLE accounts (
+  id Int64,
   domain Nullable(String),
   employees Nullable(Int64),
-  id Int64,
   industry LowCardinality(Nullable(String)),
   name Nullable(String),
   region LowCardinality(Nullable(String)),
@@ -17,12 +17,12 @@ ENGINE = MergeTree
 ORDER BY (id);
 
 CREATE TABLE contacts (
+  id Int64,
   account_id Nullable(Int64),
   company_size Nullable(Int64),
   created_at Nullable(DateTime64(6, 'UTC')),
   email Nullable(String),
   first_name Nullable(String),
-  id Int64,
   industry LowCardinality(Nullable(String)),
   last_activity Nullable(Date32),
   last_name Nullable(String),
@@ -108,14 +108,12 @@ WHERE c.account_id IN (
 -- account count (replies_30d > 0) = 0
 SELECT c.id
 FROM contacts AS c
-WHERE (
-    c.account_id IS NOT NULL AND c.account_id NOT IN (
-      SELECT c1.account_id
-      FROM contacts AS c1
-      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
-      GROUP BY c1.account_id
-      HAVING count(*) <> 0
-    )
+WHERE c.account_id IS NOT NULL AND c.account_id NOT IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+    GROUP BY c1.account_id
+    HAVING count(*) <> 0
   );
 
 -- ==== q7: a count that does not; has all under not
@@ -175,22 +173,18 @@ WHERE c.account_id IN (
     SELECT a1.id
     FROM accounts AS a1
     WHERE a1.tier IN ('mid_market', 'enterprise')
-  )
-  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
-  AND c.account_id IN (
-    SELECT a3.id
-    FROM accounts AS a3
-    WHERE a3.id IN (
-        SELECT d4.k
+      AND a1.employees > 1000
+      AND a1.id IN (
+        SELECT d2.k
         FROM (
-          SELECT d4.id AS k, count(*) OVER (PARTITION BY lowerUTF8(replaceRegexpAll(d4.domain, '^[\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+|[\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+$', ''))) AS n
-          FROM accounts AS d4
-          WHERE d4.domain IS NOT NULL
-        ) AS d4
-        WHERE d4.n > 1
+          SELECT d2.id AS k, count(*) OVER (PARTITION BY lowerUTF8(replaceRegexpAll(d2.domain, '^[\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+|[\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}]+$', ''))) AS n
+          FROM accounts AS d2
+          WHERE d2.domain IS NOT NULL
+        ) AS d2
+        WHERE d2.n > 1
       )
   )
-  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a3.id FROM accounts AS a3 WHERE a3.name IS NULL));
 
 -- ==== segq sql --segments (dependencies first)
 CREATE OR REPLACE VIEW `decision_makers` AS

@@ -5,9 +5,9 @@
 -- TIMESTAMP values are UTC.
 
 CREATE TABLE accounts (
+  id BIGINT NOT NULL,
   domain VARCHAR,
   employees BIGINT,
-  id BIGINT NOT NULL,
   industry VARCHAR,
   name VARCHAR,
   region VARCHAR,
@@ -16,12 +16,12 @@ CREATE TABLE accounts (
 );
 
 CREATE TABLE contacts (
+  id BIGINT NOT NULL,
   account_id BIGINT,
   company_size BIGINT,
   created_at TIMESTAMP,
   email VARCHAR,
   first_name VARCHAR,
-  id BIGINT NOT NULL,
   industry VARCHAR,
   last_activity DATE,
   last_name VARCHAR,
@@ -106,14 +106,12 @@ WHERE c.account_id IN (
 -- account count (replies_30d > 0) = 0
 SELECT c.id
 FROM contacts AS c
-WHERE (
-    c.account_id IS NOT NULL AND c.account_id NOT IN (
-      SELECT c1.account_id
-      FROM contacts AS c1
-      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
-      GROUP BY c1.account_id
-      HAVING count(*) <> 0
-    )
+WHERE c.account_id IS NOT NULL AND c.account_id NOT IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+    GROUP BY c1.account_id
+    HAVING count(*) <> 0
   );
 
 -- ==== q7: a count that does not; has all under not
@@ -173,22 +171,18 @@ WHERE c.account_id IN (
     SELECT a1.id
     FROM accounts AS a1
     WHERE a1.tier IN ('mid_market', 'enterprise')
-  )
-  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
-  AND c.account_id IN (
-    SELECT a3.id
-    FROM accounts AS a3
-    WHERE a3.id IN (
-        SELECT d4.k
+      AND a1.employees > 1000
+      AND a1.id IN (
+        SELECT d2.k
         FROM (
-          SELECT d4.id AS k, count(*) OVER (PARTITION BY lower(trim(d4.domain, (chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || ' ' || chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(12288))))) AS n
-          FROM accounts AS d4
-          WHERE d4.domain IS NOT NULL
-        ) AS d4
-        WHERE d4.n > 1
+          SELECT d2.id AS k, count(*) OVER (PARTITION BY lower(trim(d2.domain, (chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || ' ' || chr(133) || chr(160) || chr(5760) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(12288))))) AS n
+          FROM accounts AS d2
+          WHERE d2.domain IS NOT NULL
+        ) AS d2
+        WHERE d2.n > 1
       )
   )
-  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a3.id FROM accounts AS a3 WHERE a3.name IS NULL));
 
 -- ==== segq sql --segments (dependencies first)
 CREATE OR REPLACE VIEW "decision_makers" AS
@@ -215,21 +209,21 @@ WHERE c.id IN (SELECT id FROM "decision_makers")
 -- (the CREATE TABLE statements above)
 
 INSERT INTO accounts SELECT
+  CAST(id AS BIGINT),
   domain,
   CAST(employees AS BIGINT),
-  CAST(id AS BIGINT),
   industry,
   name,
   region,
   tier
 FROM read_csv('accounts.csv', header = true, all_varchar = true, quote = '"', escape = '"');
 INSERT INTO contacts SELECT
+  CAST(id AS BIGINT),
   CAST(account_id AS BIGINT),
   CAST(company_size AS BIGINT),
   CAST(created_at AS TIMESTAMP),
   email,
   first_name,
-  CAST(id AS BIGINT),
   industry,
   CAST(last_activity AS DATE),
   last_name,

@@ -5,9 +5,9 @@
 -- TIMESTAMP values are UTC.
 
 CREATE TABLE accounts (
+  id BIGINT NOT NULL,
   domain TEXT,
   employees BIGINT,
-  id BIGINT NOT NULL,
   industry TEXT,
   name TEXT,
   region TEXT,
@@ -16,12 +16,12 @@ CREATE TABLE accounts (
 );
 
 CREATE TABLE contacts (
+  id BIGINT NOT NULL,
   account_id BIGINT,
   company_size BIGINT,
   created_at TIMESTAMP,
   email TEXT,
   first_name TEXT,
-  id BIGINT NOT NULL,
   industry TEXT,
   last_activity DATE,
   last_name TEXT,
@@ -106,14 +106,12 @@ WHERE c.account_id IN (
 -- account count (replies_30d > 0) = 0
 SELECT c.id
 FROM contacts AS c
-WHERE (
-    c.account_id IS NOT NULL AND c.account_id NOT IN (
-      SELECT c1.account_id
-      FROM contacts AS c1
-      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
-      GROUP BY c1.account_id
-      HAVING count(*) <> 0
-    )
+WHERE c.account_id IS NOT NULL AND c.account_id NOT IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+    GROUP BY c1.account_id
+    HAVING count(*) <> 0
   );
 
 -- ==== q7: a count that does not; has all under not
@@ -173,22 +171,18 @@ WHERE c.account_id IN (
     SELECT a1.id
     FROM accounts AS a1
     WHERE a1.tier IN ('mid_market', 'enterprise')
-  )
-  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
-  AND c.account_id IN (
-    SELECT a3.id
-    FROM accounts AS a3
-    WHERE a3.id IN (
-        SELECT d4.k
+      AND a1.employees > 1000
+      AND a1.id IN (
+        SELECT d2.k
         FROM (
-          SELECT d4.id AS k, count(*) OVER (PARTITION BY lower(btrim(d4.domain, U&'\0009\000A\000B\000C\000D \0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000'))) AS n
-          FROM accounts AS d4
-          WHERE d4.domain IS NOT NULL
-        ) AS d4
-        WHERE d4.n > 1
+          SELECT d2.id AS k, count(*) OVER (PARTITION BY lower(btrim(d2.domain, U&'\0009\000A\000B\000C\000D \0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000'))) AS n
+          FROM accounts AS d2
+          WHERE d2.domain IS NOT NULL
+        ) AS d2
+        WHERE d2.n > 1
       )
   )
-  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a3.id FROM accounts AS a3 WHERE a3.name IS NULL));
 
 -- ==== segq sql --segments (dependencies first)
 CREATE OR REPLACE VIEW "decision_makers" AS

@@ -5,9 +5,9 @@
 -- run with spark.sql.session.timeZone = UTC: timestamps are UTC.
 
 CREATE TABLE accounts (
+  id BIGINT,
   domain STRING,
   employees BIGINT,
-  id BIGINT,
   industry STRING,
   name STRING,
   region STRING,
@@ -15,12 +15,12 @@ CREATE TABLE accounts (
 ) USING parquet;
 
 CREATE TABLE contacts (
+  id BIGINT,
   account_id BIGINT,
   company_size BIGINT,
   created_at TIMESTAMP,
   email STRING,
   first_name STRING,
-  id BIGINT,
   industry STRING,
   last_activity DATE,
   last_name STRING,
@@ -104,14 +104,12 @@ WHERE c.account_id IN (
 -- account count (replies_30d > 0) = 0
 SELECT c.id
 FROM contacts AS c
-WHERE (
-    c.account_id IS NOT NULL AND c.account_id NOT IN (
-      SELECT c1.account_id
-      FROM contacts AS c1
-      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
-      GROUP BY c1.account_id
-      HAVING count(*) <> 0
-    )
+WHERE c.account_id IS NOT NULL AND c.account_id NOT IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+    GROUP BY c1.account_id
+    HAVING count(*) <> 0
   );
 
 -- ==== q7: a count that does not; has all under not
@@ -171,22 +169,18 @@ WHERE c.account_id IN (
     SELECT a1.id
     FROM accounts AS a1
     WHERE a1.tier IN ('mid_market', 'enterprise')
-  )
-  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
-  AND c.account_id IN (
-    SELECT a3.id
-    FROM accounts AS a3
-    WHERE a3.id IN (
-        SELECT d4.k
+      AND a1.employees > 1000
+      AND a1.id IN (
+        SELECT d2.k
         FROM (
-          SELECT d4.id AS k, count(*) OVER (PARTITION BY lower(trim(BOTH '\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000' FROM d4.domain))) AS n
-          FROM accounts AS d4
-          WHERE d4.domain IS NOT NULL
-        ) AS d4
-        WHERE d4.n > 1
+          SELECT d2.id AS k, count(*) OVER (PARTITION BY lower(trim(BOTH '\u0009\u000A\u000B\u000C\u000D \u0085\u00A0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200A\u2028\u2029\u202F\u205F\u3000' FROM d2.domain))) AS n
+          FROM accounts AS d2
+          WHERE d2.domain IS NOT NULL
+        ) AS d2
+        WHERE d2.n > 1
       )
   )
-  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a3.id FROM accounts AS a3 WHERE a3.name IS NULL));
 
 -- ==== segq sql --segments (dependencies first)
 CREATE OR REPLACE VIEW `decision_makers` AS
@@ -217,9 +211,9 @@ SET spark.sql.session.timeZone = UTC;
 CREATE OR REPLACE TEMPORARY VIEW accounts_csv
 USING csv OPTIONS (path 'accounts.csv', header 'true', multiLine 'true', escape '"');
 INSERT INTO accounts SELECT
+  CAST(id AS BIGINT),
   domain,
   CAST(employees AS BIGINT),
-  CAST(id AS BIGINT),
   industry,
   name,
   region,
@@ -228,12 +222,12 @@ FROM accounts_csv;
 CREATE OR REPLACE TEMPORARY VIEW contacts_csv
 USING csv OPTIONS (path 'contacts.csv', header 'true', multiLine 'true', escape '"');
 INSERT INTO contacts SELECT
+  CAST(id AS BIGINT),
   CAST(account_id AS BIGINT),
   CAST(company_size AS BIGINT),
   CAST(created_at AS TIMESTAMP),
   email,
   first_name,
-  CAST(id AS BIGINT),
   industry,
   CAST(last_activity AS DATE),
   last_name,

@@ -6,9 +6,9 @@
 -- set fields are tables <table>_<field>(<table>_id, value). `matches` needs a REGEXP function.
 
 CREATE TABLE accounts (
+  id INTEGER NOT NULL,
   domain TEXT,
   employees INTEGER,
-  id INTEGER NOT NULL,
   industry TEXT,
   name TEXT,
   region TEXT,
@@ -17,12 +17,12 @@ CREATE TABLE accounts (
 );
 
 CREATE TABLE contacts (
+  id INTEGER NOT NULL,
   account_id INTEGER,
   company_size INTEGER,
   created_at TEXT,
   email TEXT,
   first_name TEXT,
-  id INTEGER NOT NULL,
   industry TEXT,
   last_activity TEXT,
   last_name TEXT,
@@ -117,14 +117,12 @@ WHERE c.account_id IN (
 -- account count (replies_30d > 0) = 0
 SELECT c.id
 FROM contacts AS c
-WHERE (
-    c.account_id IS NOT NULL AND c.account_id NOT IN (
-      SELECT c1.account_id
-      FROM contacts AS c1
-      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
-      GROUP BY c1.account_id
-      HAVING count(*) <> 0
-    )
+WHERE c.account_id IS NOT NULL AND c.account_id NOT IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+    GROUP BY c1.account_id
+    HAVING count(*) <> 0
   );
 
 -- ==== q7: a count that does not; has all under not
@@ -198,22 +196,18 @@ WHERE c.account_id IN (
     SELECT a1.id
     FROM accounts AS a1
     WHERE a1.tier IN ('mid_market', 'enterprise')
-  )
-  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
-  AND c.account_id IN (
-    SELECT a3.id
-    FROM accounts AS a3
-    WHERE a3.id IN (
-        SELECT d4.k
+      AND a1.employees > 1000
+      AND a1.id IN (
+        SELECT d2.k
         FROM (
-          SELECT d4.id AS k, count(*) OVER (PARTITION BY lower(trim(d4.domain, char(9, 10, 11, 12, 13, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)))) AS n
-          FROM accounts AS d4
-          WHERE d4.domain IS NOT NULL
-        ) AS d4
-        WHERE d4.n > 1
+          SELECT d2.id AS k, count(*) OVER (PARTITION BY lower(trim(d2.domain, char(9, 10, 11, 12, 13, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288)))) AS n
+          FROM accounts AS d2
+          WHERE d2.domain IS NOT NULL
+        ) AS d2
+        WHERE d2.n > 1
       )
   )
-  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a3.id FROM accounts AS a3 WHERE a3.name IS NULL));
 
 -- ==== segq sql --segments (dependencies first)
 DROP VIEW IF EXISTS "decision_makers";

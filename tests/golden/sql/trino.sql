@@ -5,9 +5,9 @@
 -- TIMESTAMP values are UTC.
 
 CREATE TABLE accounts (
+  id BIGINT,
   domain VARCHAR,
   employees BIGINT,
-  id BIGINT,
   industry VARCHAR,
   name VARCHAR,
   region VARCHAR,
@@ -15,12 +15,12 @@ CREATE TABLE accounts (
 );
 
 CREATE TABLE contacts (
+  id BIGINT,
   account_id BIGINT,
   company_size BIGINT,
   created_at TIMESTAMP(6),
   email VARCHAR,
   first_name VARCHAR,
-  id BIGINT,
   industry VARCHAR,
   last_activity DATE,
   last_name VARCHAR,
@@ -104,14 +104,12 @@ WHERE c.account_id IN (
 -- account count (replies_30d > 0) = 0
 SELECT c.id
 FROM contacts AS c
-WHERE (
-    c.account_id IS NOT NULL AND c.account_id NOT IN (
-      SELECT c1.account_id
-      FROM contacts AS c1
-      WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
-      GROUP BY c1.account_id
-      HAVING count(*) <> 0
-    )
+WHERE c.account_id IS NOT NULL AND c.account_id NOT IN (
+    SELECT c1.account_id
+    FROM contacts AS c1
+    WHERE c1.account_id IS NOT NULL AND c1.replies_30d > 0
+    GROUP BY c1.account_id
+    HAVING count(*) <> 0
   );
 
 -- ==== q7: a count that does not; has all under not
@@ -171,22 +169,18 @@ WHERE c.account_id IN (
     SELECT a1.id
     FROM accounts AS a1
     WHERE a1.tier IN ('mid_market', 'enterprise')
-  )
-  AND c.account_id IN (SELECT a2.id FROM accounts AS a2 WHERE a2.employees > 1000)
-  AND c.account_id IN (
-    SELECT a3.id
-    FROM accounts AS a3
-    WHERE a3.id IN (
-        SELECT d4.k
+      AND a1.employees > 1000
+      AND a1.id IN (
+        SELECT d2.k
         FROM (
-          SELECT d4.id AS k, count(*) OVER (PARTITION BY lower(trim(BOTH U&'\0009\000A\000B\000C\000D \0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000' FROM d4.domain))) AS n
-          FROM accounts AS d4
-          WHERE d4.domain IS NOT NULL
-        ) AS d4
-        WHERE d4.n > 1
+          SELECT d2.id AS k, count(*) OVER (PARTITION BY lower(trim(BOTH U&'\0009\000A\000B\000C\000D \0085\00A0\1680\2000\2001\2002\2003\2004\2005\2006\2007\2008\2009\200A\2028\2029\202F\205F\3000' FROM d2.domain))) AS n
+          FROM accounts AS d2
+          WHERE d2.domain IS NOT NULL
+        ) AS d2
+        WHERE d2.n > 1
       )
   )
-  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a5.id FROM accounts AS a5 WHERE a5.name IS NULL));
+  AND NOT (c.account_id IS NOT NULL AND c.account_id IN (SELECT a3.id FROM accounts AS a3 WHERE a3.name IS NULL));
 
 -- ==== segq sql --segments (dependencies first)
 CREATE OR REPLACE VIEW "decision_makers" AS
@@ -213,9 +207,9 @@ WHERE c.id IN (SELECT id FROM "decision_makers")
 -- (the CREATE TABLE statements above)
 
 CREATE TABLE accounts_csv (
+  id VARCHAR,
   domain VARCHAR,
   employees VARCHAR,
-  id VARCHAR,
   industry VARCHAR,
   name VARCHAR,
   region VARCHAR,
@@ -223,21 +217,21 @@ CREATE TABLE accounts_csv (
 )
 WITH (format = 'CSV', skip_header_line_count = 1, external_location = 's3://<bucket>/<prefix>/accounts/');
 INSERT INTO accounts SELECT
+  CAST(NULLIF(id, '') AS BIGINT),
   NULLIF(domain, ''),
   CAST(NULLIF(employees, '') AS BIGINT),
-  CAST(NULLIF(id, '') AS BIGINT),
   NULLIF(industry, ''),
   NULLIF(name, ''),
   NULLIF(region, ''),
   NULLIF(tier, '')
 FROM accounts_csv;
 CREATE TABLE contacts_csv (
+  id VARCHAR,
   account_id VARCHAR,
   company_size VARCHAR,
   created_at VARCHAR,
   email VARCHAR,
   first_name VARCHAR,
-  id VARCHAR,
   industry VARCHAR,
   last_activity VARCHAR,
   last_name VARCHAR,
@@ -255,12 +249,12 @@ CREATE TABLE contacts_csv (
 )
 WITH (format = 'CSV', skip_header_line_count = 1, external_location = 's3://<bucket>/<prefix>/contacts/');
 INSERT INTO contacts SELECT
+  CAST(NULLIF(id, '') AS BIGINT),
   CAST(NULLIF(account_id, '') AS BIGINT),
   CAST(NULLIF(company_size, '') AS BIGINT),
   CAST(NULLIF(created_at, '') AS TIMESTAMP(6)),
   NULLIF(email, ''),
   NULLIF(first_name, ''),
-  CAST(NULLIF(id, '') AS BIGINT),
   NULLIF(industry, ''),
   CAST(NULLIF(last_activity, '') AS DATE),
   NULLIF(last_name, ''),
