@@ -12,7 +12,7 @@
 mod common;
 
 use common::data::{self, Data};
-use common::query::{Gen, Q, Renderer};
+use common::query::{Gen, Renderer, Q};
 use common::reference::Reference;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -34,17 +34,24 @@ const SEGMENTS: usize = 6;
 const MAX_REPORTED: usize = 8;
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Loads the generated data through segq, as the CLI would.
 fn load(data: &Data) -> (Engine, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     data::write(data, dir.path());
-    let (store, report) = load_path(dir.path(), &LoadOptions::default()).unwrap_or_else(|e| panic!("load failed: {e}"));
+    let (store, report) = load_path(dir.path(), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("load failed: {e}"));
     assert_eq!(report.skipped, 0);
     assert_eq!(store.contacts.len as usize, data.contacts.rows.len());
-    assert_eq!(store.accounts.as_ref().map(|a| a.len as usize), Some(data.accounts.rows.len()));
+    assert_eq!(
+        store.accounts.as_ref().map(|a| a.len as usize),
+        Some(data.accounts.rows.len())
+    );
     // The engine read the types the reference assumes (meetings_30d by inference).
     let ty = |name: &str| store.contacts.column(name).map(|c| c.ty.clone());
     assert_eq!(ty("meetings_30d"), Some(FieldType::Int));
@@ -56,7 +63,14 @@ fn load(data: &Data) -> (Engine, tempfile::TempDir) {
     for (c, f) in store.contacts.columns.iter().zip(&data.contacts.fields) {
         assert_eq!(c.name, f.name, "column order");
     }
-    for (c, f) in store.accounts.as_ref().unwrap().columns.iter().zip(&data.accounts.fields) {
+    for (c, f) in store
+        .accounts
+        .as_ref()
+        .unwrap()
+        .columns
+        .iter()
+        .zip(&data.accounts.fields)
+    {
         assert_eq!(c.name, f.name, "account column order");
     }
     (Engine::new(store, data.now), dir)
@@ -64,7 +78,11 @@ fn load(data: &Data) -> (Engine, tempfile::TempDir) {
 
 /// Random named segments; later ones may refer to earlier ones. The file
 /// lists them last-first, so references point forward.
-fn define_segments(engine: &mut Engine, gen: &mut Gen<'_>, render_rng: &mut ChaCha8Rng) -> HashMap<String, Q> {
+fn define_segments(
+    engine: &mut Engine,
+    gen: &mut Gen<'_>,
+    render_rng: &mut ChaCha8Rng,
+) -> HashMap<String, Q> {
     let mut defs: Vec<(String, Q)> = Vec::new();
     for i in 0..SEGMENTS {
         let name = format!("seg_{i}");
@@ -80,31 +98,54 @@ fn define_segments(engine: &mut Engine, gen: &mut Gen<'_>, render_rng: &mut ChaC
     let file = segq::syntax::parse_file(&text).unwrap_or_else(|d| {
         let mut sources = segq::diagnostic::Sources::new();
         sources.add("segments.seg", text.clone());
-        panic!("segment file does not parse:\n{}", render_all(&d, &sources, Style::plain()))
+        panic!(
+            "segment file does not parse:\n{}",
+            render_all(&d, &sources, Style::plain())
+        )
     });
     let source = engine.sources.add("segments.seg", text);
     let mut errors = Vec::new();
-    engine.library.add_file(source, PathBuf::from("segments.seg"), file, &mut errors);
+    engine
+        .library
+        .add_file(source, PathBuf::from("segments.seg"), file, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
     defs.into_iter().collect()
 }
 
 fn rows_of(flags: &[bool]) -> RoaringBitmap {
-    flags.iter().enumerate().filter(|(_, &b)| b).map(|(r, _)| r as u32).collect()
+    flags
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b)
+        .map(|(r, _)| r as u32)
+        .collect()
 }
 
 /// A failure message: the query, both counts and a few differing rows.
-fn mismatch(data: &Data, what: &str, text: &str, expected: &RoaringBitmap, got: &RoaringBitmap) -> String {
+fn mismatch(
+    data: &Data,
+    what: &str,
+    text: &str,
+    expected: &RoaringBitmap,
+    got: &RoaringBitmap,
+) -> String {
     let mut msg = format!(
         "{what}\nquery: {text}\nexpected {} rows, engine gave {}\n",
         expected.len(),
         got.len()
     );
-    for (label, rows) in [("missing from engine", expected - got), ("extra in engine", got - expected)] {
+    for (label, rows) in [
+        ("missing from engine", expected - got),
+        ("extra in engine", got - expected),
+    ] {
         for r in rows.iter().take(4) {
             let r = r as usize;
-            let account = data.account_of[r].map_or("no account".to_string(), |a| data.accounts.describe_row(a));
-            msg.push_str(&format!("  {label}: row {r}: {}\n    account: {account}\n", data.contacts.describe_row(r)));
+            let account = data.account_of[r]
+                .map_or("no account".to_string(), |a| data.accounts.describe_row(a));
+            msg.push_str(&format!(
+                "  {label}: row {r}: {}\n    account: {account}\n",
+                data.contacts.describe_row(r)
+            ));
         }
     }
     msg
@@ -127,7 +168,10 @@ struct Run {
 fn run(seed: u64, contacts: usize, accounts: usize, queries: usize) -> Run {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let now = data::default_now();
-    assert_eq!(segq::time::parse_datetime("2026-06-15T12:00:00Z"), Some(now));
+    assert_eq!(
+        segq::time::parse_datetime("2026-06-15T12:00:00Z"),
+        Some(now)
+    );
 
     let data = data::generate(&mut rng, contacts, accounts, now);
     data::check_shape(&data);
@@ -174,15 +218,26 @@ fn run(seed: u64, contacts: usize, accounts: usize, queries: usize) -> Run {
         if expect_warning {
             result.warned += 1;
             if compiled.warnings.is_empty() {
-                failures.push(format!("query {i}: a value that never occurs gave no warning\nquery: {text}"));
+                failures.push(format!(
+                    "query {i}: a value that never occurs gave no warning\nquery: {text}"
+                ));
             }
         }
         let got = engine.execute(&compiled.plan);
         let counted = engine.count(&compiled.plan);
         if got != expected {
-            failures.push(mismatch(&data, &format!("query {i}: optimised plan differs"), &text, &expected, &got));
+            failures.push(mismatch(
+                &data,
+                &format!("query {i}: optimised plan differs"),
+                &text,
+                &expected,
+                &got,
+            ));
         } else if counted != expected.len() {
-            failures.push(format!("query {i}: count() gave {counted}, expected {}\nquery: {text}", expected.len()));
+            failures.push(format!(
+                "query {i}: count() gave {counted}, expected {}\nquery: {text}",
+                expected.len()
+            ));
         }
 
         // The optimizer never changes results.
@@ -196,7 +251,13 @@ fn run(seed: u64, contacts: usize, accounts: usize, queries: usize) -> Run {
         let checked = check(&expr, &ctx).expect("checked once already");
         let unoptimised = segq::exec::execute(&checked.plan, &engine.store);
         if unoptimised != got {
-            failures.push(mismatch(&data, &format!("query {i}: unoptimised plan differs"), &text, &unoptimised, &got));
+            failures.push(mismatch(
+                &data,
+                &format!("query {i}: unoptimised plan differs"),
+                &text,
+                &unoptimised,
+                &got,
+            ));
         }
 
         match expected.len() {
@@ -212,48 +273,127 @@ fn run(seed: u64, contacts: usize, accounts: usize, queries: usize) -> Run {
         "seed {seed:#x}, {contacts} contacts: {queries} queries, {} empty, {} all rows, {} expected warnings",
         result.empty, result.full, result.warned
     );
-    assert!(failures.is_empty(), "{} failure(s) (seed {seed:#x}):\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failure(s) (seed {seed:#x}):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     result
 }
 
 /// Every form of the language that must occur in a default run.
 const REQUIRED_FORMS: &[&str] = &[
-    "and", "or", "not", "all", "none", "@segment", "account has", "account.f", "account count = 0",
-    "account count < n", "account count <= n", "account count >= n", "is missing", "is present",
-    "string is duplicate", "int is duplicate", "enum is duplicate", "Contains", "StartsWith", "EndsWith",
-    "Matches", "has One", "has Any", "has All", "has None", "within H", "within D", "within W", "within Mo",
-    "within Y", "before date", "before today", "before ago", "after datetime", "bare bool", "int < decimal",
-    "int > decimal", "float >= int", "float <= decimal", "date compared with ago", "date compared with today",
-    "date compared with datetime", "datetime compared with date", "datetime compared with datetime",
-    "datetime compared with today", "datetime compared with ago", "ordered < text", "ordered >= text",
-    "enum in", "enum not in", "ordered between", "ordered not between", "int between", "int not between",
-    "date between", "float not in", "bool = bool", "bool != bool", "ref = text",
+    "and",
+    "or",
+    "not",
+    "all",
+    "none",
+    "@segment",
+    "account has",
+    "account.f",
+    "account count = 0",
+    "account count < n",
+    "account count <= n",
+    "account count >= n",
+    "is missing",
+    "is present",
+    "string is duplicate",
+    "int is duplicate",
+    "enum is duplicate",
+    "Contains",
+    "StartsWith",
+    "EndsWith",
+    "Matches",
+    "has One",
+    "has Any",
+    "has All",
+    "has None",
+    "within H",
+    "within D",
+    "within W",
+    "within Mo",
+    "within Y",
+    "before date",
+    "before today",
+    "before ago",
+    "after datetime",
+    "bare bool",
+    "int < decimal",
+    "int > decimal",
+    "float >= int",
+    "float <= decimal",
+    "date compared with ago",
+    "date compared with today",
+    "date compared with datetime",
+    "datetime compared with date",
+    "datetime compared with datetime",
+    "datetime compared with today",
+    "datetime compared with ago",
+    "ordered < text",
+    "ordered >= text",
+    "enum in",
+    "enum not in",
+    "ordered between",
+    "ordered not between",
+    "int between",
+    "int not between",
+    "date between",
+    "float not in",
+    "bool = bool",
+    "bool != bool",
+    "ref = text",
 ];
 
 #[test]
 fn engine_agrees_with_reference_evaluator() {
     let seed = env_or("SEGQ_DIFF_SEED", DEFAULT_SEED);
     let queries = env_or("SEGQ_DIFF_QUERIES", DEFAULT_QUERIES as u64) as usize;
-    let run = run(seed, CONTACTS, ACCOUNTS, queries);
+    let now = data::default_now();
+    assert_eq!(
+        segq::time::parse_datetime("2026-06-15T12:00:00Z"),
+        Some(now)
+    );
+    let run = run(seed, now, CONTACTS, ACCOUNTS, queries);
     for (k, n) in &run.coverage {
         println!("{n:>6}  {k}");
     }
     // The run was not vacuous: most results are neither empty nor everything,
     // and every form of the language occurred.
     if queries >= DEFAULT_QUERIES {
-        assert!(run.empty + run.full < run.queries / 2, "{} empty and {} full of {}", run.empty, run.full, run.queries);
+        assert!(
+            run.empty + run.full < run.queries / 2,
+            "{} empty and {} full of {}",
+            run.empty,
+            run.full,
+            run.queries
+        );
         assert!(run.warned > 10);
-        let missing: Vec<&str> = REQUIRED_FORMS.iter().filter(|k| !run.coverage.contains_key(**k)).copied().collect();
+        let missing: Vec<&str> = REQUIRED_FORMS
+            .iter()
+            .filter(|k| !run.coverage.contains_key(**k))
+            .copied()
+            .collect();
         assert!(missing.is_empty(), "forms never generated: {missing:?}");
     }
 }
 
 /// Enough rows that the store switches index layouts: sorted postings for
 /// dictionaries of more than 4096 distinct strings (emails), sorted rows
-/// for numeric columns of many distinct keys.
+/// for numeric columns of many distinct keys. `now` is a midnight here.
 #[test]
 fn engine_agrees_with_reference_evaluator_on_a_larger_table() {
     let seed = env_or("SEGQ_DIFF_SEED", DEFAULT_SEED) ^ 0xb16;
-    let run = run(seed, 6_000, 240, 500);
-    assert!(run.distinct_emails > 4096, "{} distinct emails", run.distinct_emails);
+    // `now` at midnight: `today` is `now` itself, `within 0d` is one instant.
+    let now = data::default_now() - 12 * data::MICROS_PER_HOUR;
+    assert_eq!(
+        segq::time::parse_datetime("2026-06-15T00:00:00Z"),
+        Some(now)
+    );
+    let run = run(seed, now, 6_000, 240, 500);
+    assert!(
+        run.distinct_emails > 4096,
+        "{} distinct emails",
+        run.distinct_emails
+    );
 }

@@ -16,7 +16,10 @@ use segq::syntax::ast::*;
 use segq::syntax::{parse_file, parse_query};
 
 fn cases(n: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(n);
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n);
     ProptestConfig {
         cases: n,
         failure_persistence: None,
@@ -54,12 +57,16 @@ fn word() -> impl Strategy<Value = String> {
         ident(),
         proptest::sample::select(KEYWORDS.to_vec()).prop_map(str::to_string),
     ]
-    .prop_filter("reads as a word", |w| is_ident(w) && !reads_as_other_value(w))
+    .prop_filter("reads as a word", |w| {
+        is_ident(w) && !reads_as_other_value(w)
+    })
 }
 
 /// Any text, including quotes, backslashes, newlines, tabs and non-ASCII.
 fn any_text(max: usize) -> impl Strategy<Value = String> {
-    let interesting = proptest::sample::select(vec!['"', '\'', '\\', '\n', '\t', '\r', 'é', '₂', '😀', ' ', '#', '`', 'n']);
+    let interesting = proptest::sample::select(vec![
+        '"', '\'', '\\', '\n', '\t', '\r', 'é', '₂', '😀', ' ', '#', '`', 'n',
+    ]);
     vec(prop_oneof![3 => any::<char>(), 2 => interesting], 0..max).prop_map(String::from_iter)
 }
 
@@ -103,15 +110,31 @@ fn field() -> impl Strategy<Value = FieldRef> {
         // backticked names: anything but a backtick
         1 => any_text(10).prop_map(|s| s.replace('`', "")).prop_filter("non-empty", |s| !s.is_empty()),
     ];
-    (any::<bool>(), name).prop_map(|(account, name)| FieldRef { account, name, span: sp() })
+    (any::<bool>(), name).prop_map(|(account, name)| FieldRef {
+        account,
+        name,
+        span: sp(),
+    })
 }
 
 fn cmp_op() -> impl Strategy<Value = CmpOp> {
-    proptest::sample::select(vec![CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge])
+    proptest::sample::select(vec![
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ])
 }
 
 fn pred_op() -> impl Strategy<Value = PredOp> {
-    let text_op = proptest::sample::select(vec![TextOp::Contains, TextOp::StartsWith, TextOp::EndsWith, TextOp::Matches]);
+    let text_op = proptest::sample::select(vec![
+        TextOp::Contains,
+        TextOp::StartsWith,
+        TextOp::EndsWith,
+        TextOp::Matches,
+    ]);
     let quant = proptest::sample::select(vec![HasQuant::Any, HasQuant::All, HasQuant::None]);
     prop_oneof![
         3 => (cmp_op(), value()).prop_map(|(op, value)| PredOp::Compare { op, value }),
@@ -182,17 +205,92 @@ fn item() -> impl Strategy<Value = Item> {
 
 /// Tokens of the grammar, valid and not, to build near-queries from.
 const FRAGMENTS: &[&str] = &[
-    "role", "replies_30d", "account.", "account.tier", "account", "`job title`", "`", "=", "!=", "<", "<=", ">", ">=",
-    "!", "in", "not", "NOT", "and", "AND", "or", "between", "is", "missing", "present", "null", "duplicate",
-    "contains", "starts_with", "ends_with", "matches", "has", "any", "all", "none", "within", "before", "after",
-    "ago", "today", "count", "segment", "@hot", "@", "(", ")", "[", "]", ",", "\"x\\\"y\"", "'q\\n'", "\"", "'",
-    "\\", "30d", "2mo", "12h", "1_000", "-3.5", "-", ".", "2026-01-31", "2026-02-30", "2026-01-31T09:30:00Z",
-    "2026-01-31t09:30+0200", "true", "FALSE", "# c\n", "\n", "é", "x", ";", "expect", "disjoint", "0", "99999999999999999999",
+    "role",
+    "replies_30d",
+    "account.",
+    "account.tier",
+    "account",
+    "`job title`",
+    "`",
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "!",
+    "in",
+    "not",
+    "NOT",
+    "and",
+    "AND",
+    "or",
+    "between",
+    "is",
+    "missing",
+    "present",
+    "null",
+    "duplicate",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "has",
+    "any",
+    "all",
+    "none",
+    "within",
+    "before",
+    "after",
+    "ago",
+    "today",
+    "count",
+    "segment",
+    "@hot",
+    "@",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "\"x\\\"y\"",
+    "'q\\n'",
+    "\"",
+    "'",
+    "\\",
+    "30d",
+    "2mo",
+    "12h",
+    "1_000",
+    "-3.5",
+    "-",
+    ".",
+    "2026-01-31",
+    "2026-02-30",
+    "2026-01-31T09:30:00Z",
+    "2026-01-31t09:30+0200",
+    "true",
+    "FALSE",
+    "# c\n",
+    "\n",
+    "é",
+    "x",
+    ";",
+    "expect",
+    "disjoint",
+    "0",
+    "99999999999999999999",
 ];
 
 fn fragments() -> impl Strategy<Value = String> {
-    vec((proptest::sample::select(FRAGMENTS.to_vec()), proptest::sample::select(vec![" ", "", "  ", "\n"])), 0..24)
-        .prop_map(|parts| parts.into_iter().flat_map(|(t, sep)| [t, sep]).collect())
+    vec(
+        (
+            proptest::sample::select(FRAGMENTS.to_vec()),
+            proptest::sample::select(vec![" ", "", "  ", "\n"]),
+        ),
+        0..24,
+    )
+    .prop_map(|parts| parts.into_iter().flat_map(|(t, sep)| [t, sep]).collect())
 }
 
 // ------------------------------------------------------------- properties
@@ -201,7 +299,9 @@ fn fragments() -> impl Strategy<Value = String> {
 fn assert_query_round_trips(text: &str, parsed: &Expr) -> Result<(), TestCaseError> {
     let printed = parsed.to_string();
     let again = parse_query(&printed).map_err(|e| {
-        TestCaseError::fail(format!("printed form of {text:?} does not parse: {printed:?}\n{e:?}"))
+        TestCaseError::fail(format!(
+            "printed form of {text:?} does not parse: {printed:?}\n{e:?}"
+        ))
     })?;
     prop_assert_eq!(&again, parsed, "printed: {:?} (from {:?})", printed, text);
     prop_assert_eq!(again.to_string(), printed);
@@ -211,7 +311,9 @@ fn assert_query_round_trips(text: &str, parsed: &Expr) -> Result<(), TestCaseErr
 fn assert_file_round_trips(text: &str, parsed: &File) -> Result<(), TestCaseError> {
     let printed = parsed.to_string();
     let again = parse_file(&printed).map_err(|e| {
-        TestCaseError::fail(format!("printed form of {text:?} does not parse: {printed:?}\n{e:?}"))
+        TestCaseError::fail(format!(
+            "printed form of {text:?} does not parse: {printed:?}\n{e:?}"
+        ))
     })?;
     prop_assert_eq!(&again, parsed, "printed: {:?}", printed);
     prop_assert_eq!(again.to_string(), printed);
@@ -276,10 +378,20 @@ proptest! {
 /// A printed query with one edit: a character range deleted, a grammar
 /// token inserted, or a slice repeated (on character boundaries).
 fn mutated_query() -> impl Strategy<Value = String> {
-    (query(), any::<usize>(), any::<usize>(), proptest::sample::select(FRAGMENTS.to_vec()), 0..3u8).prop_map(
-        |(e, a, b, token, how)| {
+    (
+        query(),
+        any::<usize>(),
+        any::<usize>(),
+        proptest::sample::select(FRAGMENTS.to_vec()),
+        0..3u8,
+    )
+        .prop_map(|(e, a, b, token, how)| {
             let text = e.to_string();
-            let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+            let bounds: Vec<usize> = text
+                .char_indices()
+                .map(|(i, _)| i)
+                .chain([text.len()])
+                .collect();
             let x = bounds[a % bounds.len()];
             let y = bounds[b % bounds.len()];
             let (lo, hi) = (x.min(y), x.max(y));
@@ -288,8 +400,7 @@ fn mutated_query() -> impl Strategy<Value = String> {
                 1 => format!("{}{token}{}", &text[..lo], &text[lo..]),
                 _ => format!("{}{}", &text[..hi], &text[lo..]),
             }
-        },
-    )
+        })
 }
 
 proptest! {
@@ -321,3 +432,42 @@ fn token_soup_sometimes_parses() {
     assert!(parsed >= 20, "only {parsed} of 2000 token soups parsed");
 }
 
+/// Inputs at and past the documented limits are answered (accepted or
+/// rejected with a diagnostic), never with a panic or a stack overflow.
+#[test]
+fn parser_survives_pathological_inputs() {
+    let deep_parens = |n: usize| format!("{}x = 1{}", "(".repeat(n), ")".repeat(n));
+    let deep_lists = |n: usize| format!("x in {}1{}", "[".repeat(n), "]".repeat(n));
+    let long_and = vec!["x = 1"; 20_000].join(" and ");
+    let long_list = format!("x in [{}]", vec!["1"; 20_000].join(", "));
+    let many_nots = format!("{}x", "not ".repeat(100_000));
+    let cases: Vec<(String, bool)> = vec![
+        (deep_parens(10), true),
+        (deep_parens(100_000), false),
+        (deep_lists(100_000), false),
+        (long_and, true),
+        (long_list, false),
+        (many_nots, false),
+        (format!("x = \"{}\"", "a".repeat(100_000)), true),
+        ("x = \"unterminated".to_string(), false),
+        (")(".to_string(), false),
+        ("".to_string(), false),
+        ("# only a comment".to_string(), false),
+        ("x = 1 # comment without newline".to_string(), true),
+    ];
+    for (text, ok) in &cases {
+        let short: String = text.chars().take(40).collect();
+        let result = parse_query(text);
+        assert_eq!(
+            result.is_ok(),
+            *ok,
+            "{short:?}: {:?}",
+            result.as_ref().err().map(|d| &d[0].message)
+        );
+        if let Ok(e) = result {
+            let printed = e.to_string();
+            assert_eq!(parse_query(&printed).as_ref(), Ok(&e), "{short:?}");
+        }
+        let _ = parse_file(text);
+    }
+}

@@ -130,8 +130,9 @@ def check(engine, opts):
                             f"{tag} {len(got)} rows, segq {len(want)}; only {tag} {sorted(set(got) - set(want))[:5]}, "
                             f"only segq {sorted(set(want) - set(got))[:5]}")
                         failures.append(f"[{name}] {query}\n  {detail}\n{sql}")
+            version = engine.version()
             engine.close()
-            print(f"sql_{tag}: {name}: {len(queries)} queries and {len(names)} views run by {engine.version()}")
+            print(f"sql_{tag}: {name}: {len(queries)} queries and {len(names)} views run by {version}")
 
     if failures:
         print(f"sql_{tag}: {len(failures)} of {checked} differ:\n", file=sys.stderr)

@@ -70,7 +70,12 @@ fn golden(d: Dialect) -> String {
     let mut library = Library::new();
     let lib_source = sources.add("library.seg", LIBRARY);
     let mut errors = Vec::new();
-    library.add_file(lib_source, "library.seg".into(), segq::syntax::parse_file(LIBRARY).unwrap(), &mut errors);
+    library.add_file(
+        lib_source,
+        "library.seg".into(),
+        segq::syntax::parse_file(LIBRARY).unwrap(),
+        &mut errors,
+    );
     assert!(errors.is_empty());
 
     let mut out = format!("-- segq sql --dialect {d} (generated schema, --now {NOW})\n\n");
@@ -85,7 +90,12 @@ fn golden(d: Dialect) -> String {
             library: &library,
             source,
         };
-        let plan = optimize(check(&expr, &ctx).unwrap_or_else(|e| panic!("{q}: {e:?}")).plan, None);
+        let plan = optimize(
+            check(&expr, &ctx)
+                .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+                .plan,
+            None,
+        );
         out.push_str(&format!("\n-- ==== q{}: {what}\n-- {q}\n", i + 1));
         out.push_str(&sql::compile(&plan, &layout, d, false));
         out.push_str(";\n");
@@ -104,16 +114,25 @@ fn golden(d: Dialect) -> String {
             library: &library,
             source: lib_source,
         };
-        let Plan::Segment(s) = check_segment(name, &ctx, &mut checker).expect("segment checks").plan else {
+        let Plan::Segment(s) = check_segment(name, &ctx, &mut checker)
+            .expect("segment checks")
+            .plan
+        else {
             panic!("{name}")
         };
         plans.push((name.to_string(), optimize(*s.plan, None)));
     }
-    let ordered: Vec<(String, Plan)> = sql::view_order(&plans).into_iter().map(|i| plans[i].clone()).collect();
+    let ordered: Vec<(String, Plan)> = sql::view_order(&plans)
+        .into_iter()
+        .map(|i| plans[i].clone())
+        .collect();
     out.push_str("\n-- ==== segq sql --segments (dependencies first)\n");
     out.push_str(&sql::compile_views(&ordered, &layout, d));
     out.push_str("\n-- ==== load.sql written by segq export\n");
-    out.push_str(&ddl::load_script(&layout, d).replace(&ddl::ddl(&layout, d), "-- (the CREATE TABLE statements above)\n"));
+    out.push_str(&ddl::load_script(&layout, d).replace(
+        &ddl::ddl(&layout, d),
+        "-- (the CREATE TABLE statements above)\n",
+    ));
     out
 }
 
@@ -132,17 +151,29 @@ fn sql_golden_text_per_dialect() {
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         if want != text {
-            let line = want.lines().zip(text.lines()).position(|(a, b)| a != b).unwrap_or(0) + 1;
+            let line = want
+                .lines()
+                .zip(text.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0)
+                + 1;
             stale.push(format!("{} differs from line {line}", path.display()));
         }
     }
-    assert!(stale.is_empty(), "{}\n(UPDATE_GOLDEN=1 cargo test --test sql_golden rewrites them)", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "{}\n(UPDATE_GOLDEN=1 cargo test --test sql_golden rewrites them)",
+        stale.join("\n")
+    );
 }
 
 #[test]
 fn sql_golden_views_come_after_their_dependencies() {
     let text = golden(Dialect::Trino);
-    let at = |name: &str| text.find(&format!("VIEW \"{name}\" AS")).unwrap_or_else(|| panic!("{name}"));
+    let at = |name: &str| {
+        text.find(&format!("VIEW \"{name}\" AS"))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
     assert!(at("decision_makers") < at("hot"));
     assert!(at("engaged") < at("hot"));
     assert!(text.contains("IN (SELECT id FROM \"engaged\")"), "{text}");

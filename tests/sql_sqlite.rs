@@ -28,12 +28,20 @@ fn sqlite_with_regexp() -> Connection {
         2,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let re = ctx.get_or_create_aux(0, |pattern| -> Result<regex::Regex, Box<dyn std::error::Error + Send + Sync>> {
-                Ok(regex::Regex::new(pattern.as_str()?)?)
-            })?;
+            let re = ctx.get_or_create_aux(
+                0,
+                |pattern| -> Result<regex::Regex, Box<dyn std::error::Error + Send + Sync>> {
+                    Ok(regex::Regex::new(pattern.as_str()?)?)
+                },
+            )?;
             Ok(match ctx.get_raw(1) {
                 ValueRef::Null => None,
-                v => Some(re.is_match(v.as_str().map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?)),
+                v => Some(
+                    re.is_match(
+                        v.as_str()
+                            .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?,
+                    ),
+                ),
             })
         },
     )
@@ -48,21 +56,36 @@ fn load_into_sqlite(store: &Store, dir: &Path) -> Connection {
     assert!(written.files.iter().any(|f| f.ends_with("load.sql")));
     let layout = Layout::from_store(store).expect("layout");
     let conn = sqlite_with_regexp();
-    conn.execute_batch(&ddl::ddl(&layout, Dialect::Sqlite)).expect("ddl runs");
+    conn.execute_batch(&ddl::ddl(&layout, Dialect::Sqlite))
+        .expect("ddl runs");
     conn.execute_batch("BEGIN").unwrap();
     for t in ddl::tables(&layout, Dialect::Sqlite) {
         let mut reader = csv::Reader::from_path(dir.join(t.file_name())).expect("csv exists");
-        let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let header: Vec<String> = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
         let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(header, names, "{} header", t.name);
         let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
         let mut insert = conn
-            .prepare(&format!("INSERT INTO {} VALUES ({})", t.name, marks.join(", ")))
+            .prepare(&format!(
+                "INSERT INTO {} VALUES ({})",
+                t.name,
+                marks.join(", ")
+            ))
             .unwrap();
         for record in reader.records() {
             let record = record.expect("csv reads");
-            let values: Vec<Option<&str>> = record.iter().map(|f| (!f.is_empty()).then_some(f)).collect();
-            insert.execute(rusqlite::params_from_iter(values)).expect("row inserts");
+            let values: Vec<Option<&str>> = record
+                .iter()
+                .map(|f| (!f.is_empty()).then_some(f))
+                .collect();
+            insert
+                .execute(rusqlite::params_from_iter(values))
+                .expect("row inserts");
         }
     }
     conn.execute_batch("COMMIT").unwrap();
@@ -113,11 +136,18 @@ fn differential(store: Store, seed: u64, n: usize) -> Outcome {
     // Segment libraries: one view per segment, read back through the views.
     let mut plans = Vec::new();
     for name in &segments {
-        let c = engine.compile(&format!("@{name}")).expect("segment compiles");
-        let segq::plan::Plan::Segment(s) = c.plan else { panic!("{name}: {:?}", c.plan) };
+        let c = engine
+            .compile(&format!("@{name}"))
+            .expect("segment compiles");
+        let segq::plan::Plan::Segment(s) = c.plan else {
+            panic!("{name}: {:?}", c.plan)
+        };
         plans.push((name.clone(), *s.plan));
     }
-    let order: Vec<_> = sql::view_order(&plans).into_iter().map(|i| plans[i].clone()).collect();
+    let order: Vec<_> = sql::view_order(&plans)
+        .into_iter()
+        .map(|i| plans[i].clone())
+        .collect();
     conn.execute_batch(&sql::compile_views(&order, &layout, Dialect::Sqlite))
         .expect("views create");
     for name in &segments {
@@ -126,13 +156,19 @@ fn differential(store: Store, seed: u64, n: usize) -> Outcome {
         let key = Dialect::Sqlite.ident(&layout.contacts.key);
         let got = sqlite_ids(&conn, &format!("SELECT {key} FROM \"{name}\"")).unwrap();
         if got != want {
-            out.failures.push(format!("view {name}: sqlite {} rows, engine {}", got.len(), want.len()));
+            out.failures.push(format!(
+                "view {name}: sqlite {} rows, engine {}",
+                got.len(),
+                want.len()
+            ));
         }
     }
 
     for i in 0..n {
         let query = gen.query();
-        let compiled = engine.compile(&query).unwrap_or_else(|d| panic!("generated query fails to check: {query}\n{d:?}"));
+        let compiled = engine
+            .compile(&query)
+            .unwrap_or_else(|d| panic!("generated query fails to check: {query}\n{d:?}"));
         let want = engine.execute(&compiled.plan);
         // Half the time, compile the checked plan before optimisation.
         let plan = if i % 2 == 0 {
@@ -154,19 +190,35 @@ fn differential(store: Store, seed: u64, n: usize) -> Outcome {
         }
         if i % 5 == 0 {
             let sql = sql::compile(&plan, &layout, Dialect::Sqlite, true);
-            let got: Result<u64, String> = conn.query_row(&sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(|e| e.to_string());
+            let got: Result<u64, String> = conn
+                .query_row(&sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(|e| e.to_string());
             if got != Ok(want.len()) {
-                out.failures.push(format!("{query}\n  count: sqlite {got:?}, engine {}\n{sql}", want.len()));
+                out.failures.push(format!(
+                    "{query}\n  count: sqlite {got:?}, engine {}\n{sql}",
+                    want.len()
+                ));
             }
             continue;
         }
         let sql = sql::compile(&plan, &layout, Dialect::Sqlite, false);
         let want = engine_ids(&engine, &want);
         match sqlite_ids(&conn, &sql) {
-            Err(e) => out.failures.push(format!("{query}\n  sqlite error: {e}\n{sql}")),
+            Err(e) => out
+                .failures
+                .push(format!("{query}\n  sqlite error: {e}\n{sql}")),
             Ok(got) if got != want => {
-                let only_sql: Vec<&String> = got.iter().filter(|g| want.binary_search(g).is_err()).take(5).collect();
-                let only_engine: Vec<&String> = want.iter().filter(|w| got.binary_search(w).is_err()).take(5).collect();
+                let only_sql: Vec<&String> = got
+                    .iter()
+                    .filter(|g| want.binary_search(g).is_err())
+                    .take(5)
+                    .collect();
+                let only_engine: Vec<&String> = want
+                    .iter()
+                    .filter(|w| got.binary_search(w).is_err())
+                    .take(5)
+                    .collect();
                 out.failures.push(format!(
                     "{query}\n  sqlite {} rows, engine {}; only sqlite {only_sql:?}, only engine {only_engine:?}\n{sql}",
                     got.len(),
@@ -188,9 +240,18 @@ fn assert_agrees(name: &str, o: &Outcome, all_kinds: bool) {
         "{name}: {} of {} queries differ:\n{}",
         o.failures.len(),
         o.queries,
-        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n\n")
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
-    assert!(o.nonempty * 4 >= o.queries, "{name}: only {} of {} queries select some but not all", o.nonempty, o.queries);
+    assert!(
+        o.nonempty * 4 >= o.queries,
+        "{name}: only {} of {} queries select some but not all",
+        o.nonempty,
+        o.queries
+    );
     if all_kinds {
         let missing: Vec<&&str> = KINDS.iter().filter(|k| !o.kinds.contains(*k)).collect();
         assert!(missing.is_empty(), "{name}: never generated {missing:?}");
@@ -198,8 +259,12 @@ fn assert_agrees(name: &str, o: &Outcome, all_kinds: bool) {
 }
 
 fn fixture(name: &str) -> Store {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
-    load_path(&path, &LoadOptions::default()).expect("fixture loads").0
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    load_path(&path, &LoadOptions::default())
+        .expect("fixture loads")
+        .0
 }
 
 #[test]

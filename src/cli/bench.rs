@@ -113,6 +113,20 @@ pub fn bench(args: &BenchArgs) -> Result<(), Exit> {
         crate::plan::explain::group(engine.store.contacts.len as u64),
         started.elapsed().as_secs_f64()
     );
+    if std::env::var_os("SEGQ_STATS").is_some() {
+        for t in std::iter::once(&engine.store.contacts).chain(engine.store.accounts.as_ref()) {
+            for c in &t.columns {
+                use crate::store::ColumnData as D;
+                let bytes = match &c.data {
+                    D::Dict(d) => d.heap_bytes(),
+                    D::Num(n) => n.heap_bytes(),
+                    D::Bool(b) => b.heap_bytes(),
+                    D::Set(s) => s.heap_bytes(),
+                };
+                eprintln!("{}.{}: {:.1} MB", t.name, c.name, bytes as f64 / 1e6);
+            }
+        }
+    }
     if !seg_files.is_empty() {
         let in_files: Vec<String> = segment_names(&engine, &seg_files);
         queries.extend(in_files.into_iter().map(|n| (format!("@{n}"), format!("@{n}"))));

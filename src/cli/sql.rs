@@ -67,14 +67,16 @@ fn target(args: &SqlArgs) -> Result<Target, Exit> {
             })?;
             let layout = Layout::from_schema(&schema).map_err(fail)?;
             let now = match &args.data.now {
-                Some(s) => crate::time::parse_now(s).ok_or_else(|| fail(format!("--now {s:?} is not a date or date-time")))?,
+                Some(s) => crate::time::parse_now(s)
+                    .ok_or_else(|| fail(format!("--now {s:?} is not a date or date-time")))?,
                 None => crate::time::now_micros(),
             };
             let mut sources = Sources::new();
             let library = if args.data.segments.is_empty() {
                 Library::new()
             } else {
-                let (library, diags) = crate::segments::load_files(&args.data.segments, &mut sources).map_err(fail)?;
+                let (library, diags) =
+                    crate::segments::load_files(&args.data.segments, &mut sources).map_err(fail)?;
                 if report(&diags, &sources) {
                     return Err(Exit(1));
                 }
@@ -115,7 +117,11 @@ pub fn sql(args: &SqlArgs) -> Result<(), Exit> {
     if let Some(query) = &args.query {
         let source = t.sources.add("<query>", query.clone());
         let checked = crate::syntax::parse_query(query)
-            .map_err(|ds| ds.into_iter().map(|d| d.in_source(source)).collect::<Vec<Diagnostic>>())
+            .map_err(|ds| {
+                ds.into_iter()
+                    .map(|d| d.in_source(source))
+                    .collect::<Vec<Diagnostic>>()
+            })
             .and_then(|expr| {
                 let ctx = CheckContext {
                     catalog: &t.catalog,
@@ -178,7 +184,10 @@ fn views(t: &Target, d: Dialect) -> Result<String, Exit> {
     if report(&diags, &t.sources) {
         return Err(Exit(1));
     }
-    let ordered: Vec<(String, Plan)> = sql::view_order(&plans).into_iter().map(|i| plans[i].clone()).collect();
+    let ordered: Vec<(String, Plan)> = sql::view_order(&plans)
+        .into_iter()
+        .map(|i| plans[i].clone())
+        .collect();
     Ok(sql::compile_views(&ordered, &t.layout, d))
 }
 
@@ -190,7 +199,10 @@ pub fn export(args: &ExportArgs) -> Result<(), Exit> {
         eprintln!("wrote {} ({rows} rows)", path.display());
     }
     if let Some(load) = written.files.last() {
-        eprintln!("wrote {} (creates the tables and loads the files)", load.display());
+        eprintln!(
+            "wrote {} (creates the tables and loads the files)",
+            load.display()
+        );
     }
     Ok(())
 }

@@ -53,6 +53,22 @@ pub fn count(plan: &Plan, store: &Store) -> u64 {
     if let Some(n) = node.exact_count() {
         return n;
     }
+    let len = store.contacts.len;
+    let blocks = (len as usize).div_ceil(BLOCK_ROWS);
+    if std::env::var_os("SEGQ_THREADS").is_some() && blocks >= 16 {
+        let half = blocks / 2;
+        let node = &node;
+        return std::thread::scope(|s| {
+            let other = s.spawn(move || {
+                let mut n = 0u64;
+                run_block_range(node, len, half..blocks, |_, w| n += kernels::popcount(&w[..]));
+                n
+            });
+            let mut n = 0u64;
+            run_block_range(node, len, 0..half, |_, w| n += kernels::popcount(&w[..]));
+            n + other.join().expect("worker")
+        });
+    }
     let mut n = 0u64;
     run_blocks(&node, store.contacts.len, |_, w| n += kernels::popcount(&w[..]));
     n
@@ -68,14 +84,17 @@ pub fn ids(plan: &Plan, store: &Store) -> Vec<u32> {
 }
 
 /// Filters each block's rows through `node`, handing non-empty results to `sink`.
-fn run_blocks(node: &Node<'_>, len: u32, mut sink: impl FnMut(usize, &Words)) {
+fn run_blocks(node: &Node<'_>, len: u32, sink: impl FnMut(usize, &Words)) {
+    run_block_range(node, len, 0..(len as usize).div_ceil(BLOCK_ROWS), sink)
+}
+
+fn run_block_range(node: &Node<'_>, len: u32, blocks: std::ops::Range<usize>, mut sink: impl FnMut(usize, &Words)) {
     if matches!(node, Node::Nothing) {
         return;
     }
     let mut m = bits::zero_words();
     let mut pool = Pool::default();
-    let blocks = (len as usize).div_ceil(BLOCK_ROWS);
-    for b in 0..blocks {
+    for b in blocks {
         fill_rows(&mut m, len, b);
         filter(node, b, &mut m, &mut pool);
         if m.iter().any(|&x| x != 0) {

@@ -36,7 +36,11 @@ impl TableFile {
 /// The tables of a layout in a dialect, in load order.
 pub fn tables(layout: &Layout, d: Dialect) -> Vec<TableFile> {
     let mut out = Vec::new();
-    for t in layout.accounts.iter().chain(std::iter::once(&layout.contacts)) {
+    for t in layout
+        .accounts
+        .iter()
+        .chain(std::iter::once(&layout.contacts))
+    {
         out.push(main_table(layout, t, d));
         if !d.has_arrays() {
             for set in t.set_fields() {
@@ -137,8 +141,16 @@ pub fn sql_type(d: Dialect, ty: &FieldType, nullable: bool) -> String {
                 FieldType::Set => return "Array(String)".into(),
                 _ => "String",
             };
-            let t = if nullable { format!("Nullable({inner})") } else { inner.to_string() };
-            return if matches!(ty, FieldType::Enum { .. }) { format!("LowCardinality({t})") } else { t };
+            let t = if nullable {
+                format!("Nullable({inner})")
+            } else {
+                inner.to_string()
+            };
+            return if matches!(ty, FieldType::Enum { .. }) {
+                format!("LowCardinality({t})")
+            } else {
+                t
+            };
         }
     };
     base.to_string()
@@ -148,7 +160,9 @@ pub fn sql_type(d: Dialect, ty: &FieldType, nullable: bool) -> String {
 /// SQL expects of the data.
 pub fn ddl(layout: &Layout, d: Dialect) -> String {
     let mut out = String::new();
-    out.push_str(&format!("-- segq SQL layout for {d}: one row per contact / account; a missing value is NULL.\n"));
+    out.push_str(&format!(
+        "-- segq SQL layout for {d}: one row per contact / account; a missing value is NULL.\n"
+    ));
     match d {
         Dialect::Sqlite => out.push_str(
             "-- dates are TEXT 'YYYY-MM-DD', date-times TEXT 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), bools 0/1;\n\
@@ -179,14 +193,20 @@ fn create_table(t: &TableFile, d: Dialect) -> String {
         }
         lines.push(line);
     }
-    let key_list = keys.iter().map(|c| d.ident(&c.name)).collect::<Vec<_>>().join(", ");
+    let key_list = keys
+        .iter()
+        .map(|c| d.ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
     if matches!(d, Dialect::Sqlite | Dialect::Duckdb | Dialect::Postgres) {
         lines.push(format!("  PRIMARY KEY ({key_list})"));
     }
     let mut out = format!("CREATE TABLE {} (\n{}\n)", t.name, lines.join(",\n"));
     match d {
         Dialect::Spark => out.push_str(" USING parquet"),
-        Dialect::Clickhouse => out.push_str(&format!("\nENGINE = MergeTree\nORDER BY ({key_list})")),
+        Dialect::Clickhouse => {
+            out.push_str(&format!("\nENGINE = MergeTree\nORDER BY ({key_list})"))
+        }
         _ => {}
     }
     out
@@ -202,9 +222,13 @@ pub fn load_script(layout: &Layout, d: Dialect) -> String {
         Dialect::Postgres => "cd <this directory> && psql -v ON_ERROR_STOP=1 -f load.sql",
         Dialect::Clickhouse => "cd <this directory> && clickhouse-client --multiquery < load.sql",
         Dialect::Spark => "cd <this directory> && spark-sql -f load.sql",
-        Dialect::Trino => "upload each CSV to its own folder, set the locations below, run with the trino CLI",
+        Dialect::Trino => {
+            "upload each CSV to its own folder, set the locations below, run with the trino CLI"
+        }
     };
-    out.push_str(&format!("-- Loads the CSV files written by `segq export --dialect {d}`.\n-- Run: {how}\n\n"));
+    out.push_str(&format!(
+        "-- Loads the CSV files written by `segq export --dialect {d}`.\n-- Run: {how}\n\n"
+    ));
     if d == Dialect::Spark {
         out.push_str("SET spark.sql.session.timeZone = UTC;\n\n");
     }
@@ -213,7 +237,9 @@ pub fn load_script(layout: &Layout, d: Dialect) -> String {
     for t in &tables {
         let file = t.file_name();
         let name = &t.name;
-        let cols = |f: &dyn Fn(&Column) -> String| t.columns.iter().map(f).collect::<Vec<_>>().join(",\n  ");
+        let cols = |f: &dyn Fn(&Column) -> String| {
+            t.columns.iter().map(f).collect::<Vec<_>>().join(",\n  ")
+        };
         match d {
             Dialect::Sqlite => {
                 out.push_str(&format!(".import --csv --skip 1 {file} {name}\n"));
@@ -224,7 +250,10 @@ pub fn load_script(layout: &Layout, d: Dialect) -> String {
                     .map(|c| format!("{0} = NULLIF({0}, '')", d.ident(&c.name)))
                     .collect();
                 if !nullable.is_empty() {
-                    out.push_str(&format!("UPDATE {name} SET\n  {};\n", nullable.join(",\n  ")));
+                    out.push_str(&format!(
+                        "UPDATE {name} SET\n  {};\n",
+                        nullable.join(",\n  ")
+                    ));
                 }
             }
             Dialect::Duckdb => {
@@ -241,10 +270,14 @@ pub fn load_script(layout: &Layout, d: Dialect) -> String {
                 ));
             }
             Dialect::Postgres => {
-                out.push_str(&format!("\\copy {name} FROM '{file}' WITH (FORMAT csv, HEADER true)\n"));
+                out.push_str(&format!(
+                    "\\copy {name} FROM '{file}' WITH (FORMAT csv, HEADER true)\n"
+                ));
             }
             Dialect::Clickhouse => {
-                out.push_str(&format!("INSERT INTO {name} FROM INFILE '{file}' FORMAT CSVWithNames;\n"));
+                out.push_str(&format!(
+                    "INSERT INTO {name} FROM INFILE '{file}' FORMAT CSVWithNames;\n"
+                ));
             }
             Dialect::Spark => {
                 out.push_str(&format!(
@@ -258,7 +291,9 @@ pub fn load_script(layout: &Layout, d: Dialect) -> String {
                         ty => format!("CAST({col} AS {})", sql_type(d, ty, true)),
                     }
                 });
-                out.push_str(&format!("INSERT INTO {name} SELECT\n  {select}\nFROM {name}_csv;\n"));
+                out.push_str(&format!(
+                    "INSERT INTO {name} SELECT\n  {select}\nFROM {name}_csv;\n"
+                ));
             }
             Dialect::Trino => {
                 let staging = cols(&|c| format!("{} VARCHAR", d.ident(&c.name)));
@@ -273,7 +308,9 @@ pub fn load_script(layout: &Layout, d: Dialect) -> String {
                         ty => format!("CAST({col} AS {})", sql_type(d, ty, true)),
                     }
                 });
-                out.push_str(&format!("INSERT INTO {name} SELECT\n  {select}\nFROM {name}_csv;\n"));
+                out.push_str(&format!(
+                    "INSERT INTO {name} SELECT\n  {select}\nFROM {name}_csv;\n"
+                ));
             }
         }
     }

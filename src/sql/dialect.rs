@@ -37,44 +37,293 @@ const CLICKHOUSE_MAX: i64 = 10_413_791_999_999_999;
 /// Characters Rust's `str::trim` removes (Unicode `White_Space`), which
 /// `is duplicate` strips before comparing strings.
 pub const WHITESPACE: [char; 25] = [
-    '\u{9}', '\u{a}', '\u{b}', '\u{c}', '\u{d}', ' ', '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{2001}',
-    '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}', '\u{2009}', '\u{200a}',
-    '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}',
+    '\u{9}', '\u{a}', '\u{b}', '\u{c}', '\u{d}', ' ', '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}',
+    '\u{2001}', '\u{2002}', '\u{2003}', '\u{2004}', '\u{2005}', '\u{2006}', '\u{2007}', '\u{2008}',
+    '\u{2009}', '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}',
 ];
 
 /// Words some engine reserves; a column with such a name is quoted.
 const RESERVED: &[&str] = &[
-    "abs", "all", "allocate", "alter", "analyse", "analyze", "and", "anti", "any", "are", "array",
-    "as", "asc", "asymmetric", "at", "authorization", "avg", "begin", "between", "bigint", "binary",
-    "blob", "boolean", "both", "by", "call", "called", "cardinality", "cascaded", "case", "cast",
-    "ceil", "char", "character", "check", "clob", "close", "collate", "collation", "column",
-    "commit", "concurrently", "condition", "connect", "constraint", "contains", "convert",
-    "corresponding", "count", "create", "cross", "cube", "current", "current_date", "current_role",
-    "current_schema", "current_time", "current_timestamp", "current_user", "cursor", "cycle",
-    "date", "day", "deallocate", "dec", "decimal", "declare", "default", "deferrable", "delete",
-    "deref", "desc", "describe", "deterministic", "disconnect", "distinct", "do", "double", "drop",
-    "dynamic", "each", "element", "else", "end", "escape", "every", "except", "exec", "execute",
-    "exists", "extract", "false", "fetch", "filter", "final", "first", "float", "for", "foreign",
-    "free", "freeze", "from", "full", "function", "fusion", "get", "glob", "global", "grant",
-    "group", "grouping", "having", "hold", "hour", "identity", "if", "ilike", "in", "index",
-    "indicator", "initially", "inner", "inout", "insensitive", "insert", "int", "integer",
-    "intersect", "intersection", "interval", "into", "is", "isnull", "join", "lateral", "lead",
-    "leading", "left", "like", "limit", "local", "localtime", "localtimestamp", "lower", "map",
-    "match", "max", "member", "merge", "method", "min", "minus", "minute", "mod", "modifies",
-    "module", "month", "multiset", "national", "natural", "nchar", "nclob", "new", "no", "none",
-    "normalize", "not", "notnull", "null", "nullif", "numeric", "of", "offset", "old", "on", "only",
-    "open", "or", "order", "out", "outer", "over", "overlaps", "overlay", "parameter", "partition",
-    "placing", "position", "precision", "prepare", "primary", "procedure", "qualify", "range",
-    "reads", "real", "recursive", "ref", "references", "referencing", "regexp", "release", "rename",
-    "replace", "result", "return", "returning", "returns", "revoke", "right", "rlike", "role",
-    "rollback", "rollup", "row", "rows", "sample", "savepoint", "scope", "scroll", "search",
-    "second", "select", "semi", "sensitive", "session_user", "set", "settings", "similar",
-    "smallint", "some", "specific", "sql", "start", "static", "struct", "submultiset", "sum",
-    "symmetric", "system", "system_user", "table", "tablesample", "then", "time", "timestamp",
-    "timezone_hour", "timezone_minute", "to", "top", "trailing", "translate", "translation",
-    "treat", "trigger", "trim", "true", "uescape", "union", "unique", "unknown", "unnest", "update",
-    "upper", "user", "using", "value", "values", "varchar", "variadic", "varying", "verbose",
-    "when", "whenever", "where", "window", "with", "within", "without", "year",
+    "abs",
+    "all",
+    "allocate",
+    "alter",
+    "analyse",
+    "analyze",
+    "and",
+    "anti",
+    "any",
+    "are",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "at",
+    "authorization",
+    "avg",
+    "begin",
+    "between",
+    "bigint",
+    "binary",
+    "blob",
+    "boolean",
+    "both",
+    "by",
+    "call",
+    "called",
+    "cardinality",
+    "cascaded",
+    "case",
+    "cast",
+    "ceil",
+    "char",
+    "character",
+    "check",
+    "clob",
+    "close",
+    "collate",
+    "collation",
+    "column",
+    "commit",
+    "concurrently",
+    "condition",
+    "connect",
+    "constraint",
+    "contains",
+    "convert",
+    "corresponding",
+    "count",
+    "create",
+    "cross",
+    "cube",
+    "current",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "cursor",
+    "cycle",
+    "date",
+    "day",
+    "deallocate",
+    "dec",
+    "decimal",
+    "declare",
+    "default",
+    "deferrable",
+    "delete",
+    "deref",
+    "desc",
+    "describe",
+    "deterministic",
+    "disconnect",
+    "distinct",
+    "do",
+    "double",
+    "drop",
+    "dynamic",
+    "each",
+    "element",
+    "else",
+    "end",
+    "escape",
+    "every",
+    "except",
+    "exec",
+    "execute",
+    "exists",
+    "extract",
+    "false",
+    "fetch",
+    "filter",
+    "final",
+    "first",
+    "float",
+    "for",
+    "foreign",
+    "free",
+    "freeze",
+    "from",
+    "full",
+    "function",
+    "fusion",
+    "get",
+    "glob",
+    "global",
+    "grant",
+    "group",
+    "grouping",
+    "having",
+    "hold",
+    "hour",
+    "identity",
+    "if",
+    "ilike",
+    "in",
+    "index",
+    "indicator",
+    "initially",
+    "inner",
+    "inout",
+    "insensitive",
+    "insert",
+    "int",
+    "integer",
+    "intersect",
+    "intersection",
+    "interval",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "lead",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "local",
+    "localtime",
+    "localtimestamp",
+    "lower",
+    "map",
+    "match",
+    "max",
+    "member",
+    "merge",
+    "method",
+    "min",
+    "minus",
+    "minute",
+    "mod",
+    "modifies",
+    "module",
+    "month",
+    "multiset",
+    "national",
+    "natural",
+    "nchar",
+    "nclob",
+    "new",
+    "no",
+    "none",
+    "normalize",
+    "not",
+    "notnull",
+    "null",
+    "nullif",
+    "numeric",
+    "of",
+    "offset",
+    "old",
+    "on",
+    "only",
+    "open",
+    "or",
+    "order",
+    "out",
+    "outer",
+    "over",
+    "overlaps",
+    "overlay",
+    "parameter",
+    "partition",
+    "placing",
+    "position",
+    "precision",
+    "prepare",
+    "primary",
+    "procedure",
+    "qualify",
+    "range",
+    "reads",
+    "real",
+    "recursive",
+    "ref",
+    "references",
+    "referencing",
+    "regexp",
+    "release",
+    "rename",
+    "replace",
+    "result",
+    "return",
+    "returning",
+    "returns",
+    "revoke",
+    "right",
+    "rlike",
+    "role",
+    "rollback",
+    "rollup",
+    "row",
+    "rows",
+    "sample",
+    "savepoint",
+    "scope",
+    "scroll",
+    "search",
+    "second",
+    "select",
+    "semi",
+    "sensitive",
+    "session_user",
+    "set",
+    "settings",
+    "similar",
+    "smallint",
+    "some",
+    "specific",
+    "sql",
+    "start",
+    "static",
+    "struct",
+    "submultiset",
+    "sum",
+    "symmetric",
+    "system",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "time",
+    "timestamp",
+    "timezone_hour",
+    "timezone_minute",
+    "to",
+    "top",
+    "trailing",
+    "translate",
+    "translation",
+    "treat",
+    "trigger",
+    "trim",
+    "true",
+    "uescape",
+    "union",
+    "unique",
+    "unknown",
+    "unnest",
+    "update",
+    "upper",
+    "user",
+    "using",
+    "value",
+    "values",
+    "varchar",
+    "variadic",
+    "varying",
+    "verbose",
+    "when",
+    "whenever",
+    "where",
+    "window",
+    "with",
+    "within",
+    "without",
+    "year",
 ];
 
 impl Dialect {
@@ -97,8 +346,13 @@ impl Dialect {
     /// An identifier, quoted when it is not a plain lower-case word or is
     /// reserved by some engine.
     pub fn ident(self, name: &str) -> String {
-        let plain = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        let plain = name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             && RESERVED.binary_search(&name).is_err();
         if plain {
             name.to_string()
@@ -175,7 +429,11 @@ impl Dialect {
             }
             Dialect::Sqlite | Dialect::Duckdb if s.chars().any(special) => {
                 // 'ab' || char(10) || 'cd'
-                let func = if self == Dialect::Sqlite { "char" } else { "chr" };
+                let func = if self == Dialect::Sqlite {
+                    "char"
+                } else {
+                    "chr"
+                };
                 let mut parts: Vec<String> = Vec::new();
                 let mut run = String::new();
                 for c in s.chars() {
@@ -265,7 +523,8 @@ impl Dialect {
         let set = match self {
             Dialect::Clickhouse => String::new(),
             Dialect::Sqlite => {
-                let codes: Vec<String> = WHITESPACE.iter().map(|c| (*c as u32).to_string()).collect();
+                let codes: Vec<String> =
+                    WHITESPACE.iter().map(|c| (*c as u32).to_string()).collect();
                 format!("char({})", codes.join(", "))
             }
             _ => self.string(&set),
@@ -310,7 +569,9 @@ impl Dialect {
         let len = needle.chars().count();
         match self {
             Dialect::Sqlite => format!("substr({lowered}, 1, {len}) = {n}"),
-            Dialect::Duckdb | Dialect::Postgres | Dialect::Trino => format!("starts_with({lowered}, {n})"),
+            Dialect::Duckdb | Dialect::Postgres | Dialect::Trino => {
+                format!("starts_with({lowered}, {n})")
+            }
             Dialect::Spark => format!("left({lowered}, {len}) = {n}"),
             Dialect::Clickhouse => format!("startsWith({lowered}, {n})"),
         }
@@ -461,7 +722,11 @@ mod tests {
 
     #[test]
     fn sql_reserved_words_are_sorted_for_binary_search() {
-        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]), "{:?}", RESERVED.windows(2).find(|w| w[0] >= w[1]));
+        assert!(
+            RESERVED.windows(2).all(|w| w[0] < w[1]),
+            "{:?}",
+            RESERVED.windows(2).find(|w| w[0] >= w[1])
+        );
     }
 
     #[test]
@@ -476,12 +741,18 @@ mod tests {
     #[test]
     fn sql_string_literals_escape_per_dialect() {
         let s = "it's a\\b\tc";
-        assert_eq!(Dialect::Sqlite.string(s), "('it''s a\\b' || char(9) || 'c')");
+        assert_eq!(
+            Dialect::Sqlite.string(s),
+            "('it''s a\\b' || char(9) || 'c')"
+        );
         assert_eq!(Dialect::Duckdb.string("x'y"), "'x''y'");
         assert_eq!(Dialect::Postgres.string(s), "U&'it''s a\\\\b\\0009c'");
         assert_eq!(Dialect::Trino.string("a\u{a0}"), "U&'a\\00A0'");
         assert_eq!(Dialect::Spark.string(s), "'it\\'s a\\\\b\\u0009c'");
-        assert_eq!(Dialect::Clickhouse.string("it's\u{a0}"), "'it\\'s\\xC2\\xA0'");
+        assert_eq!(
+            Dialect::Clickhouse.string("it's\u{a0}"),
+            "'it\\'s\\xC2\\xA0'"
+        );
         assert_eq!(Dialect::Postgres.string("plain é"), "'plain é'");
     }
 
@@ -490,13 +761,26 @@ mod tests {
         let t = time::parse_datetime("2026-01-31T09:30:00.25Z").unwrap();
         assert_eq!(timestamp_text(t), "2026-01-31 09:30:00.250000");
         assert_eq!(timestamp_text(-1), "1969-12-31 23:59:59.999999");
-        assert_eq!(Dialect::Clickhouse.timestamp(t), "toDateTime64('2026-01-31 09:30:00.250000', 6, 'UTC')");
-        assert_eq!(Dialect::Trino.date(time::parse_date("2026-01-31").unwrap()), "DATE '2026-01-31'");
+        assert_eq!(
+            Dialect::Clickhouse.timestamp(t),
+            "toDateTime64('2026-01-31 09:30:00.250000', 6, 'UTC')"
+        );
+        assert_eq!(
+            Dialect::Trino.date(time::parse_date("2026-01-31").unwrap()),
+            "DATE '2026-01-31'"
+        );
         assert_eq!(float_text(2.5, true), "2.5E0");
         assert_eq!(float_text(0.1, false), "0.1");
         assert_eq!(float_text(1e300, true), "1e300");
         assert_eq!(float_text(-1.5e-300, true), "-1.5e-300");
-        for v in [0.1, 1e300, -1.5e-300, 123456.789, f64::MAX, f64::MIN_POSITIVE] {
+        for v in [
+            0.1,
+            1e300,
+            -1.5e-300,
+            123456.789,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
             assert_eq!(float_text(v, false).parse::<f64>().unwrap(), v);
         }
     }

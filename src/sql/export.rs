@@ -33,7 +33,10 @@ pub enum ExportError {
     #[error("{0}")]
     Layout(#[from] SqlError),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Writes the store's tables as CSV into `dir` (created if needed), with `load.sql`.
@@ -49,8 +52,15 @@ pub fn export(store: &Store, d: Dialect, dir: &Path) -> Result<Written, ExportEr
         rows: Vec::new(),
     };
     for file in ddl::tables(&layout, d) {
-        let table = if file.set_of.as_ref().map_or(file.name == "accounts", |(t, _)| t == "accounts") {
-            store.accounts.as_ref().expect("the layout lists accounts only when loaded")
+        let table = if file
+            .set_of
+            .as_ref()
+            .map_or(file.name == "accounts", |(t, _)| t == "accounts")
+        {
+            store
+                .accounts
+                .as_ref()
+                .expect("the layout lists accounts only when loaded")
         } else {
             &store.contacts
         };
@@ -67,8 +77,14 @@ pub fn export(store: &Store, d: Dialect, dir: &Path) -> Result<Written, ExportEr
 }
 
 /// Writes through a temporary file in the same directory, renamed into place.
-fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::io::Result<u64>) -> std::io::Result<u64> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+fn write_atomic(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<u64>,
+) -> std::io::Result<u64> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
     let mut w = BufWriter::with_capacity(1 << 20, tmp);
     let n = body(&mut w)?;
@@ -78,7 +94,12 @@ fn write_atomic(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::io::Resul
     Ok(n)
 }
 
-fn write_table(w: &mut dyn Write, table: &Table, file: &TableFile, d: Dialect) -> std::io::Result<u64> {
+fn write_table(
+    w: &mut dyn Write,
+    table: &Table,
+    file: &TableFile,
+    d: Dialect,
+) -> std::io::Result<u64> {
     let header: Vec<String> = file.columns.iter().map(|c| field(&c.name)).collect();
     writeln!(w, "{}", header.join(","))?;
     let mut rows = 0u64;
@@ -98,7 +119,13 @@ fn write_table(w: &mut dyn Write, table: &Table, file: &TableFile, d: Dialect) -
     let sources: Vec<Option<usize>> = file
         .columns
         .iter()
-        .map(|c| if c.name == ROW_KEY && table.key.is_none() { None } else { table.column_index(&c.name) })
+        .map(|c| {
+            if c.name == ROW_KEY && table.key.is_none() {
+                None
+            } else {
+                table.column_index(&c.name)
+            }
+        })
         .collect();
     let mut line = String::new();
     for r in 0..table.len {
@@ -128,7 +155,9 @@ fn write_table(w: &mut dyn Write, table: &Table, file: &TableFile, d: Dialect) -
 /// The key of a row as the SQL stores it.
 fn key_text(table: &Table, row: u32, d: Dialect) -> String {
     match table.key {
-        Some(k) => cell_text(&table.columns[k].cell(row), &table.columns[k].ty, d).unwrap_or_default(),
+        Some(k) => {
+            cell_text(&table.columns[k].cell(row), &table.columns[k].ty, d).unwrap_or_default()
+        }
         None => (row + 1).to_string(),
     }
 }
@@ -200,13 +229,37 @@ mod tests {
     #[test]
     fn export_cells_per_dialect() {
         let set = Cell::Set(vec!["a b", "it's", "q\"x"]);
-        assert_eq!(cell_text(&set, &FieldType::Set, Dialect::Postgres).unwrap(), r#"{"a b","it's","q\"x"}"#);
-        assert_eq!(cell_text(&set, &FieldType::Set, Dialect::Clickhouse).unwrap(), r#"['a b','it\'s','q"x']"#);
-        assert_eq!(cell_text(&set, &FieldType::Set, Dialect::Duckdb).unwrap(), r#"["a b","it's","q\"x"]"#);
-        assert_eq!(cell_text(&Cell::Missing, &FieldType::Set, Dialect::Clickhouse).unwrap(), "[]");
-        assert_eq!(cell_text(&Cell::Missing, &FieldType::Int, Dialect::Duckdb), None);
-        assert_eq!(cell_text(&Cell::Bool(true), &FieldType::Bool, Dialect::Sqlite).unwrap(), "1");
-        assert_eq!(cell_text(&Cell::Text(" 42 "), &FieldType::Ref, Dialect::Trino).unwrap(), "42");
-        assert_eq!(cell_text(&Cell::Float(0.1), &FieldType::Float, Dialect::Spark).unwrap(), "0.1");
+        assert_eq!(
+            cell_text(&set, &FieldType::Set, Dialect::Postgres).unwrap(),
+            r#"{"a b","it's","q\"x"}"#
+        );
+        assert_eq!(
+            cell_text(&set, &FieldType::Set, Dialect::Clickhouse).unwrap(),
+            r#"['a b','it\'s','q"x']"#
+        );
+        assert_eq!(
+            cell_text(&set, &FieldType::Set, Dialect::Duckdb).unwrap(),
+            r#"["a b","it's","q\"x"]"#
+        );
+        assert_eq!(
+            cell_text(&Cell::Missing, &FieldType::Set, Dialect::Clickhouse).unwrap(),
+            "[]"
+        );
+        assert_eq!(
+            cell_text(&Cell::Missing, &FieldType::Int, Dialect::Duckdb),
+            None
+        );
+        assert_eq!(
+            cell_text(&Cell::Bool(true), &FieldType::Bool, Dialect::Sqlite).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            cell_text(&Cell::Text(" 42 "), &FieldType::Ref, Dialect::Trino).unwrap(),
+            "42"
+        );
+        assert_eq!(
+            cell_text(&Cell::Float(0.1), &FieldType::Float, Dialect::Spark).unwrap(),
+            "0.1"
+        );
     }
 }

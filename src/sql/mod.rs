@@ -146,8 +146,14 @@ impl Layout {
     pub fn from_store(store: &Store) -> Result<Layout, SqlError> {
         let layout = Layout {
             contacts: TableLayout::from_table(&store.contacts, "contact"),
-            accounts: store.accounts.as_ref().map(|a| TableLayout::from_table(a, "account")),
-            link: store.link.as_ref().map(|l| store.contacts.columns[l.field].name.clone()),
+            accounts: store
+                .accounts
+                .as_ref()
+                .map(|a| TableLayout::from_table(a, "account")),
+            link: store
+                .link
+                .as_ref()
+                .map(|l| store.contacts.columns[l.field].name.clone()),
         };
         layout.validate()?;
         Ok(layout)
@@ -184,7 +190,10 @@ impl Layout {
             }
         }
         if let (Some(_), Some(accounts)) = (&self.link, &self.accounts) {
-            if !matches!(accounts.key_ty, FieldType::Int | FieldType::String | FieldType::Enum { .. } | FieldType::Ref) {
+            if !matches!(
+                accounts.key_ty,
+                FieldType::Int | FieldType::String | FieldType::Enum { .. } | FieldType::Ref
+            ) {
                 return Err(SqlError(format!(
                     "the accounts key `{}` is {}; SQL output supports int and text account keys",
                     accounts.key,
@@ -197,7 +206,9 @@ impl Layout {
 
     /// Whether the account key (and so the contacts' ref column) is an integer.
     pub fn ref_is_int(&self) -> bool {
-        self.accounts.as_ref().is_some_and(|a| a.key_ty == FieldType::Int)
+        self.accounts
+            .as_ref()
+            .is_some_and(|a| a.key_ty == FieldType::Int)
     }
 
     /// The SQL type a column is stored as (refs take the account key's type).
@@ -305,31 +316,54 @@ employees = "int"
             library: &library,
             source: crate::diagnostic::Sources::new().add("<query>", query),
         };
-        let plan = check(&crate::syntax::parse_query(query).unwrap(), &ctx).unwrap().plan;
+        let plan = check(&crate::syntax::parse_query(query).unwrap(), &ctx)
+            .unwrap()
+            .plan;
         compile(&plan, &Layout::from_schema(&schema).unwrap(), d, false)
     }
 
     #[test]
     fn sql_not_makes_nullable_leaves_two_valued() {
         let q = sql("not role = champion", Dialect::Postgres);
-        assert!(q.ends_with("WHERE NOT (c.\"role\" IS NOT NULL AND c.\"role\" = 'champion')"), "{q}");
+        assert!(
+            q.ends_with("WHERE NOT (c.\"role\" IS NOT NULL AND c.\"role\" = 'champion')"),
+            "{q}"
+        );
         // `!=` needs presence; the presence test makes the guard under `not` redundant
         let q = sql("role != champion", Dialect::Postgres);
-        assert!(q.ends_with("WHERE c.\"role\" IS NOT NULL AND NOT (c.\"role\" = 'champion')"), "{q}");
+        assert!(
+            q.ends_with("WHERE c.\"role\" IS NOT NULL AND NOT (c.\"role\" = 'champion')"),
+            "{q}"
+        );
         // outside any `not`, NULL acts as false: no guard
         let q = sql("role = champion or title contains \"vp\"", Dialect::Duckdb);
-        assert!(q.ends_with("WHERE c.\"role\" = 'champion' OR contains(lower(c.title), 'vp')"), "{q}");
-        assert_eq!(sql("role is missing", Dialect::Trino).lines().last(), Some("WHERE c.\"role\" IS NULL"));
+        assert!(
+            q.ends_with("WHERE c.\"role\" = 'champion' OR contains(lower(c.title), 'vp')"),
+            "{q}"
+        );
+        assert_eq!(
+            sql("role is missing", Dialect::Trino).lines().last(),
+            Some("WHERE c.\"role\" IS NULL")
+        );
     }
 
     #[test]
     fn sql_account_tests_of_one_and_share_a_subquery() {
-        let q = sql("account.tier >= enterprise and account.employees > 10", Dialect::Trino);
+        let q = sql(
+            "account.tier >= enterprise and account.employees > 10",
+            Dialect::Trino,
+        );
         assert_eq!(q.matches("FROM accounts").count(), 1, "{q}");
-        assert!(q.contains("a1.tier = 'enterprise'") && q.contains("a1.employees > 10"), "{q}");
+        assert!(
+            q.contains("a1.tier = 'enterprise'") && q.contains("a1.employees > 10"),
+            "{q}"
+        );
         // a contact without an account matches `not account...`
         let q = sql("not account.employees > 10", Dialect::Trino);
-        assert!(q.contains("WHERE NOT (c.account_id IS NOT NULL AND c.account_id IN ("), "{q}");
+        assert!(
+            q.contains("WHERE NOT (c.account_id IS NOT NULL AND c.account_id IN ("),
+            "{q}"
+        );
     }
 
     #[test]
@@ -349,8 +383,13 @@ employees = "int"
     #[test]
     fn sql_sets_are_tables_in_sqlite_and_arrays_elsewhere() {
         let q = sql("tags has all [a, b, a]", Dialect::Sqlite);
-        assert!(q.contains("FROM contact_tags AS t1") && q.contains("HAVING count(DISTINCT t1.value) = 2"), "{q}");
-        assert!(sql("tags has any [a, b]", Dialect::Postgres).ends_with("c.tags && ARRAY['a', 'b']::text[]"));
+        assert!(
+            q.contains("FROM contact_tags AS t1")
+                && q.contains("HAVING count(DISTINCT t1.value) = 2"),
+            "{q}"
+        );
+        assert!(sql("tags has any [a, b]", Dialect::Postgres)
+            .ends_with("c.tags && ARRAY['a', 'b']::text[]"));
         assert!(sql("tags has a", Dialect::Clickhouse).ends_with("has(c.tags, 'a')"));
     }
 
@@ -363,7 +402,10 @@ employees = "int"
             })
         };
         let plans = vec![
-            ("hot".to_string(), Plan::And(vec![seg("a", Plan::All), seg("b", Plan::All)])),
+            (
+                "hot".to_string(),
+                Plan::And(vec![seg("a", Plan::All), seg("b", Plan::All)]),
+            ),
             ("a".to_string(), seg("b", Plan::All)),
             ("b".to_string(), Plan::All),
         ];
@@ -380,6 +422,12 @@ employees = "int"
             let s = format!("{c}");
             assert_eq!(re.is_match(&s), c.is_whitespace(), "{c:?}");
         }
-        assert_eq!(dialect::WHITESPACE.iter().filter(|c| c.is_whitespace()).count(), 25);
+        assert_eq!(
+            dialect::WHITESPACE
+                .iter()
+                .filter(|c| c.is_whitespace())
+                .count(),
+            25
+        );
     }
 }

@@ -38,7 +38,10 @@ struct Frag {
 
 impl Frag {
     fn new(text: impl Into<String>, prec: Prec) -> Frag {
-        Frag { text: text.into(), prec }
+        Frag {
+            text: text.into(),
+            prec,
+        }
     }
 
     fn cmp(text: impl Into<String>) -> Frag {
@@ -169,11 +172,20 @@ impl<'l> Renderer<'l> {
             }
             Plan::Or(children) => {
                 let children = &merge_accounts(children, false);
-                let parts: Vec<Frag> = children.iter().map(|c| self.cond(c, s, neg, known)).collect();
+                let parts: Vec<Frag> = children
+                    .iter()
+                    .map(|c| self.cond(c, s, neg, known))
+                    .collect();
                 join(parts, "OR")
             }
             Plan::Not(inner) => {
-                if let Plan::Leaf(l @ Leaf { test: Test::Present, .. }) = &**inner {
+                if let Plan::Leaf(
+                    l @ Leaf {
+                        test: Test::Present,
+                        ..
+                    },
+                ) = &**inner
+                {
                     if l.ty != FieldType::Set {
                         return Frag::cmp(format!("{} IS NULL", s.col(d, column_name(l, s))));
                     }
@@ -183,7 +195,8 @@ impl<'l> Renderer<'l> {
             }
             Plan::Leaf(l) => self.leaf(l, s, neg, known),
             Plan::Account(inner) => {
-                let (Some(link), Some(accounts)) = (&self.layout.link, &self.layout.accounts) else {
+                let (Some(link), Some(accounts)) = (&self.layout.link, &self.layout.accounts)
+                else {
                     return Frag::cmp(d.truth(false));
                 };
                 let a = self.alias("a");
@@ -192,7 +205,11 @@ impl<'l> Renderer<'l> {
                     table: accounts,
                     accounts: true,
                 };
-                let mut sub = format!("SELECT {a}.{}\nFROM {} AS {a}", d.ident(&accounts.key), accounts.name);
+                let mut sub = format!(
+                    "SELECT {a}.{}\nFROM {} AS {a}",
+                    d.ident(&accounts.key),
+                    accounts.name
+                );
                 if **inner != Plan::All {
                     let cond = self.cond(inner, &inner_scope, false, &[]);
                     sub.push_str(&format!("\nWHERE {}", indent_rest(&cond.text, 2)));
@@ -241,7 +258,11 @@ impl<'l> Renderer<'l> {
         });
         let both = match q {
             Plan::All => present,
-            Plan::And(children) => Plan::And(std::iter::once(present).chain(children.iter().cloned()).collect()),
+            Plan::And(children) => Plan::And(
+                std::iter::once(present)
+                    .chain(children.iter().cloned())
+                    .collect(),
+            ),
             other => Plan::And(vec![present, other.clone()]),
         };
         let cond = self.cond(&both, &scope, false, &[]);
@@ -251,7 +272,10 @@ impl<'l> Renderer<'l> {
             indent_rest(&cond.text, 2)
         );
         if let Some((op, n)) = having {
-            sub.push_str(&format!("\nGROUP BY {link_col}\nHAVING count(*) {} {n}", sql_op(op)));
+            sub.push_str(&format!(
+                "\nGROUP BY {link_col}\nHAVING count(*) {} {n}",
+                sql_op(op)
+            ));
         }
         sub
     }
@@ -259,7 +283,13 @@ impl<'l> Renderer<'l> {
     /// Accounts whose count of matching contacts is 0 are in the result when
     /// `0 op n` holds; they have no group, so those are taken as "not among
     /// the accounts where the count fails".
-    fn account_count(&mut self, c: &AccountCount, s: &Scope<'_>, neg: bool, known: &[String]) -> Frag {
+    fn account_count(
+        &mut self,
+        c: &AccountCount,
+        s: &Scope<'_>,
+        neg: bool,
+        known: &[String],
+    ) -> Frag {
         let d = self.d;
         let Some(link) = self.layout.link.clone() else {
             return Frag::cmp(d.truth(false));
@@ -308,7 +338,9 @@ impl<'l> Renderer<'l> {
                     col.clone()
                 };
                 match m {
-                    TextMatch::Contains(n) | TextMatch::StartsWith(n) | TextMatch::EndsWith(n) if n.is_empty() => {
+                    TextMatch::Contains(n) | TextMatch::StartsWith(n) | TextMatch::EndsWith(n)
+                        if n.is_empty() =>
+                    {
                         return Frag::cmp(format!("{col} IS NOT NULL"))
                     }
                     TextMatch::Contains(n) => Frag::cmp(d.contains(&d.lower(&text), n)),
@@ -322,7 +354,10 @@ impl<'l> Renderer<'l> {
                 None => return never,
             },
             Test::NumIn(keys) => {
-                let lits: Vec<String> = keys.iter().filter_map(|k| self.num_literal(&l.ty, *k)).collect();
+                let lits: Vec<String> = keys
+                    .iter()
+                    .filter_map(|k| self.num_literal(&l.ty, *k))
+                    .collect();
                 match in_list(&col, &lits) {
                     Some(t) => Frag::cmp(t),
                     None => return never,
@@ -340,7 +375,11 @@ impl<'l> Renderer<'l> {
                 if !d.has_arrays() {
                     return self.set_table_test(s, name, &distinct, all);
                 }
-                let t = Frag::cmp(if all { d.array_all(&col, &distinct) } else { d.array_any(&col, &distinct) });
+                let t = Frag::cmp(if all {
+                    d.array_all(&col, &distinct)
+                } else {
+                    d.array_any(&col, &distinct)
+                });
                 if d == Dialect::Clickhouse {
                     return t; // arrays are never NULL there
                 }
@@ -379,7 +418,9 @@ impl<'l> Renderer<'l> {
         let (min, max) = d.temporal_range();
         match ty {
             FieldType::Float => Some(d.float(key_float(k))),
-            FieldType::Date => (k.rem_euclid(MICROS_PER_DAY) == 0 && (min..=max).contains(&k)).then(|| d.date(k)),
+            FieldType::Date => {
+                (k.rem_euclid(MICROS_PER_DAY) == 0 && (min..=max).contains(&k)).then(|| d.date(k))
+            }
             FieldType::DateTime => (min..=max).contains(&k).then(|| d.timestamp(k)),
             _ => Some(k.to_string()),
         }
@@ -393,7 +434,11 @@ impl<'l> Renderer<'l> {
             // Dates are midnights: a bound between midnights moves to the nearest one inside.
             lo = match lo {
                 Bound::Included(t) | Bound::Excluded(t) if t.rem_euclid(MICROS_PER_DAY) != 0 => {
-                    Bound::Included(t.div_euclid(MICROS_PER_DAY).saturating_add(1).saturating_mul(MICROS_PER_DAY))
+                    Bound::Included(
+                        t.div_euclid(MICROS_PER_DAY)
+                            .saturating_add(1)
+                            .saturating_mul(MICROS_PER_DAY),
+                    )
                 }
                 b => b,
             };
@@ -420,9 +465,8 @@ impl<'l> Renderer<'l> {
         }
         let empty = match (lo, hi) {
             (Bound::Included(a), Bound::Included(b)) => a > b,
-            (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b)) | (Bound::Excluded(a), Bound::Included(b)) => {
-                a >= b
-            }
+            (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+            | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
             _ => false,
         };
         if empty {
@@ -436,8 +480,12 @@ impl<'l> Renderer<'l> {
         };
         Some(match (lo, hi) {
             (Bound::Unbounded, Bound::Unbounded) => Frag::cmp(format!("{col} IS NOT NULL")),
-            (Bound::Included(a), Bound::Included(b)) if a == b => Frag::cmp(format!("{col} = {}", lit(a))),
-            (Bound::Included(a), Bound::Included(b)) => Frag::cmp(format!("{col} BETWEEN {} AND {}", lit(a), lit(b))),
+            (Bound::Included(a), Bound::Included(b)) if a == b => {
+                Frag::cmp(format!("{col} = {}", lit(a)))
+            }
+            (Bound::Included(a), Bound::Included(b)) => {
+                Frag::cmp(format!("{col} BETWEEN {} AND {}", lit(a), lit(b)))
+            }
             (lo, hi) => {
                 let mut parts = Vec::new();
                 match lo {
@@ -465,7 +513,11 @@ impl<'l> Renderer<'l> {
             return Frag::cmp(d.array_present(&s.col(d, name)));
         }
         let t = self.alias("t");
-        let sub = format!("SELECT {t}.{} FROM {} AS {t}", s.table.set_id(), s.table.set_table(name));
+        let sub = format!(
+            "SELECT {t}.{} FROM {} AS {t}",
+            s.table.set_id(),
+            s.table.set_table(name)
+        );
         Frag::cmp(in_subquery(&s.key(d), &sub, false))
     }
 
@@ -475,10 +527,17 @@ impl<'l> Renderer<'l> {
         let t = self.alias("t");
         let id = format!("{t}.{}", s.table.set_id());
         let lits: Vec<String> = values.iter().map(|v| d.string(v)).collect();
-        let value_test = in_list(&format!("{t}.value"), &lits).unwrap_or_else(|| d.truth(false).to_string());
-        let mut sub = format!("SELECT {id}\nFROM {} AS {t}\nWHERE {value_test}", s.table.set_table(name));
+        let value_test =
+            in_list(&format!("{t}.value"), &lits).unwrap_or_else(|| d.truth(false).to_string());
+        let mut sub = format!(
+            "SELECT {id}\nFROM {} AS {t}\nWHERE {value_test}",
+            s.table.set_table(name)
+        );
         if all && values.len() > 1 {
-            sub.push_str(&format!("\nGROUP BY {id}\nHAVING count(DISTINCT {t}.value) = {}", values.len()));
+            sub.push_str(&format!(
+                "\nGROUP BY {id}\nHAVING count(DISTINCT {t}.value) = {}",
+                values.len()
+            ));
         }
         Frag::cmp(in_subquery(&s.key(d), &sub, false))
     }
@@ -498,7 +557,11 @@ fn merge_accounts(children: &[Plan], and: bool) -> Vec<Plan> {
     if inner.len() < 2 {
         return children.to_vec();
     }
-    let mut merged = Some(Plan::Account(Box::new(if and { Plan::And(inner) } else { Plan::Or(inner) })));
+    let mut merged = Some(Plan::Account(Box::new(if and {
+        Plan::And(inner)
+    } else {
+        Plan::Or(inner)
+    })));
     children
         .iter()
         .filter_map(|c| match c {
@@ -526,7 +589,10 @@ fn guard(d: Dialect, s: &Scope<'_>, name: &str, test: Frag, neg: bool, known: &[
         Prec::Or => test.wrapped(),
         _ => test.text,
     };
-    Frag::new(format!("{} IS NOT NULL AND {test}", s.col(d, name)), Prec::And)
+    Frag::new(
+        format!("{} IS NOT NULL AND {test}", s.col(d, name)),
+        Prec::And,
+    )
 }
 
 /// `col = a` / `col IN (a, b)`; `None` for an empty list.
@@ -597,7 +663,10 @@ fn negate(op: CmpOp) -> CmpOp {
 /// Every line indented by `n` spaces.
 fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
-    text.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every line but the first indented by `n` spaces.

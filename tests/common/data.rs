@@ -19,18 +19,34 @@ pub const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 pub const STAGES: &[&str] = &["lead", "mql", "sql", "opportunity", "customer", "churned"];
 pub const SENIORITIES: &[&str] = &["ic", "manager", "director", "vp", "c_level"];
 pub const TIERS: &[&str] = &["bronze", "silver", "gold", "platinum"];
-pub const ROLES: &[&str] = &["decision_maker", "champion", "influencer", "user", "blocker", "economic_buyer"];
+pub const ROLES: &[&str] = &[
+    "decision_maker",
+    "champion",
+    "influencer",
+    "user",
+    "blocker",
+    "economic_buyer",
+];
 /// `antarctica` is declared but never occurs.
 pub const REGIONS: &[&str] = &["amer", "emea", "apac", "latam", "antarctica"];
 pub const INDUSTRIES: &[&str] = &["saas", "fintech", "healthcare", "retail", "manufacturing"];
-pub const TAGS: &[&str] = &["webinar", "trial", "newsletter", "event", "partner-referral", "ébauche"];
+pub const TAGS: &[&str] = &[
+    "webinar",
+    "trial",
+    "newsletter",
+    "event",
+    "partner-referral",
+    "ébauche",
+];
 pub const PRODUCTS: &[&str] = &["crm", "analytics", "api"];
 
 /// A field's type as the reference understands it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
     /// Unordered enum; `declared` lists the values schema.toml declares.
-    Enum { declared: Option<&'static [&'static str]> },
+    Enum {
+        declared: Option<&'static [&'static str]>,
+    },
     /// Ordered enum, values in order.
     Ordered(&'static [&'static str]),
     Str,
@@ -91,7 +107,10 @@ pub struct Table {
 
 impl Table {
     pub fn field(&self, name: &str) -> usize {
-        self.fields.iter().position(|f| f.name == name).unwrap_or_else(|| panic!("no field {name}"))
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
     }
 
     /// Distinct present values of a field, in first-seen order.
@@ -129,7 +148,9 @@ impl Table {
     pub fn describe_row(&self, r: usize) -> String {
         let mut s = String::new();
         for (f, field) in self.fields.iter().enumerate() {
-            let v = self.rows[r][f].as_ref().map_or("∅".to_string(), |v| v.to_string());
+            let v = self.rows[r][f]
+                .as_ref()
+                .map_or("∅".to_string(), |v| v.to_string());
             let _ = write!(s, "{}={} ", field.name, v);
         }
         s
@@ -188,14 +209,24 @@ pub fn fmt_datetime(micros: i64) -> String {
 }
 
 /// The local wall time at `offset_minutes` east of UTC, with the offset.
-pub fn fmt_datetime_offset(micros: i64, offset_minutes: i64, seconds: bool, t: &str, z: &str) -> String {
+pub fn fmt_datetime_offset(
+    micros: i64,
+    offset_minutes: i64,
+    seconds: bool,
+    t: &str,
+    z: &str,
+) -> String {
     let local = micros + offset_minutes * 60 * MICROS_PER_SECOND;
     let day = local.div_euclid(MICROS_PER_DAY);
     let in_day = local.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(day);
     let secs = in_day / MICROS_PER_SECOND;
     let frac = in_day % MICROS_PER_SECOND;
-    let mut s = format!("{y:04}-{m:02}-{d:02}{t}{:02}:{:02}", secs / 3600, secs / 60 % 60);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}{t}{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60
+    );
     if seconds || secs % 60 != 0 || frac != 0 {
         let _ = write!(s, ":{:02}", secs % 60);
         if frac != 0 {
@@ -222,7 +253,10 @@ pub fn default_now() -> i64 {
 type Cell = (Option<Val>, String);
 
 fn missing(rng: &mut ChaCha8Rng) -> Cell {
-    (None, ["", "", "", " ", "  "].choose(rng).unwrap().to_string())
+    (
+        None,
+        ["", "", "", " ", "  "].choose(rng).unwrap().to_string(),
+    )
 }
 
 fn text(s: &str) -> Cell {
@@ -312,7 +346,10 @@ fn set_cell(rng: &mut ChaCha8Rng, pool: &[&str], max: usize) -> Cell {
     let text = written.join(";");
     if members.is_empty() {
         // An empty set is missing: "", ";" and " ; " all are.
-        let t = [text.as_str(), ";", " ; ", ""].choose(rng).unwrap().to_string();
+        let t = [text.as_str(), ";", " ; ", ""]
+            .choose(rng)
+            .unwrap()
+            .to_string();
         return (None, t);
     }
     (Some(Val::Set(members)), text)
@@ -344,9 +381,21 @@ fn toml_list(values: &[&str]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-const FIRST: &[&str] = &["Zoë", "José", "Anna", "Łukasz", "Søren", "Chloé", "Mei", "Ömer", "John", "María", "Aiko", "Noah"];
-const LAST: &[&str] = &["Ågren", "Núñez", "Smith", "Müller", "O'Brien", "Dubois", "Li", "Kowalski", "García", "Nakamura"];
-const DOMAINS: &[&str] = &["acme.com", "globex.io", "initech.co.uk", "gmail.com", "société.fr"];
+const FIRST: &[&str] = &[
+    "Zoë", "José", "Anna", "Łukasz", "Søren", "Chloé", "Mei", "Ömer", "John", "María", "Aiko",
+    "Noah",
+];
+const LAST: &[&str] = &[
+    "Ågren", "Núñez", "Smith", "Müller", "O'Brien", "Dubois", "Li", "Kowalski", "García",
+    "Nakamura",
+];
+const DOMAINS: &[&str] = &[
+    "acme.com",
+    "globex.io",
+    "initech.co.uk",
+    "gmail.com",
+    "société.fr",
+];
 const TITLES: &[&str] = &[
     "Head of Sales, EMEA",
     "Directrice Générale",
@@ -420,13 +469,31 @@ fn accounts(rng: &mut ChaCha8Rng, n: usize, now: i64) -> Table {
         fields: vec![
             field("id", "ID", Ty::Str, Some("\"string\"")),
             field("name", "Name", Ty::Str, Some("\"string\"")),
-            field("industry", "Industry", Ty::Enum { declared: None }, Some("\"enum\"")),
+            field(
+                "industry",
+                "Industry",
+                Ty::Enum { declared: None },
+                Some("\"enum\""),
+            ),
             field("employees", "Employees", Ty::Int, Some("\"int\"")),
-            field("tier", "Tier", Ty::Ordered(TIERS), Some(&format!("{{ type = \"enum\", values = {}, ordered = true }}", toml_list(TIERS)))),
+            field(
+                "tier",
+                "Tier",
+                Ty::Ordered(TIERS),
+                Some(&format!(
+                    "{{ type = \"enum\", values = {}, ordered = true }}",
+                    toml_list(TIERS)
+                )),
+            ),
             field("arr", "ARR", Ty::Float, Some("\"float\"")),
             field("renewal_on", "Renewal On", Ty::Date, Some("\"date\"")),
             field("active", "Active", Ty::Bool, Some("\"bool\"")),
-            field("products", "Products", Ty::Set, Some("{ type = \"set\", separator = \";\" }")),
+            field(
+                "products",
+                "Products",
+                Ty::Set,
+                Some("{ type = \"set\", separator = \";\" }"),
+            ),
         ],
         ..Table::default()
     };
@@ -442,31 +509,73 @@ fn accounts(rng: &mut ChaCha8Rng, n: usize, now: i64) -> Table {
             text(&v)
         } else {
             let base = COMPANIES.choose(rng).unwrap();
-            let name = if rng.gen_bool(0.5) { base.to_string() } else { format!("{base} {}", i + 1) };
+            let name = if rng.gen_bool(0.5) {
+                base.to_string()
+            } else {
+                format!("{base} {}", i + 1)
+            };
             names.push(name.clone());
             text(&name)
         });
-        row.push(if rng.gen_bool(0.08) { missing(rng) } else { text(INDUSTRIES.choose(rng).unwrap()) });
         row.push(if rng.gen_bool(0.08) {
             missing(rng)
         } else {
-            let v = [1, 10, 50, 200, 1000, 5000, 50_000][rng.gen_range(0..7)] + rng.gen_range(0..50);
+            text(INDUSTRIES.choose(rng).unwrap())
+        });
+        row.push(if rng.gen_bool(0.08) {
+            missing(rng)
+        } else {
+            let v =
+                [1, 10, 50, 200, 1000, 5000, 50_000][rng.gen_range(0..7)] + rng.gen_range(0..50);
             int_cell(rng, v, true)
         });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { text(TIERS.choose(rng).unwrap()) });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { { let v = rng.gen_range(0..100_000_000); float_cell(rng, v) } });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { date_cell(today + rng.gen_range(-400..400)) });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { { let v = rng.gen_bool(0.7); bool_cell(rng, v) } });
+        row.push(if rng.gen_bool(0.1) {
+            missing(rng)
+        } else {
+            text(TIERS.choose(rng).unwrap())
+        });
+        row.push(if rng.gen_bool(0.1) {
+            missing(rng)
+        } else {
+            {
+                let v = rng.gen_range(0..100_000_000);
+                float_cell(rng, v)
+            }
+        });
+        row.push(if rng.gen_bool(0.1) {
+            missing(rng)
+        } else {
+            date_cell(today + rng.gen_range(-400..400))
+        });
+        row.push(if rng.gen_bool(0.1) {
+            missing(rng)
+        } else {
+            {
+                let v = rng.gen_bool(0.7);
+                bool_cell(rng, v)
+            }
+        });
         row.push(set_cell(rng, PRODUCTS, 3));
         push_row(&mut t, row);
     }
     t
 }
 
-fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Table, Vec<Option<usize>>) {
+fn contacts(
+    rng: &mut ChaCha8Rng,
+    n: usize,
+    n_accounts: usize,
+    now: i64,
+) -> (Table, Vec<Option<usize>>) {
     let today = now.div_euclid(MICROS_PER_DAY);
-    let stage_schema = format!("{{ type = \"enum\", values = {}, ordered = true }}", toml_list(STAGES));
-    let seniority_schema = format!("{{ type = \"enum\", values = {}, ordered = true }}", toml_list(SENIORITIES));
+    let stage_schema = format!(
+        "{{ type = \"enum\", values = {}, ordered = true }}",
+        toml_list(STAGES)
+    );
+    let seniority_schema = format!(
+        "{{ type = \"enum\", values = {}, ordered = true }}",
+        toml_list(SENIORITIES)
+    );
     let region_schema = format!("{{ type = \"enum\", values = {} }}", toml_list(REGIONS));
     let mut t = Table {
         fields: vec![
@@ -474,20 +583,52 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
             field("email", "Email", Ty::Str, Some("\"string\"")),
             field("name", "Name", Ty::Str, Some("\"string\"")),
             field("title", "TITLE", Ty::Str, Some("\"string\"")),
-            field("role", "Role", Ty::Enum { declared: None }, Some("\"enum\"")),
-            field("region", "Region", Ty::Enum { declared: Some(REGIONS) }, Some(&region_schema)),
+            field(
+                "role",
+                "Role",
+                Ty::Enum { declared: None },
+                Some("\"enum\""),
+            ),
+            field(
+                "region",
+                "Region",
+                Ty::Enum {
+                    declared: Some(REGIONS),
+                },
+                Some(&region_schema),
+            ),
             field("stage", "Stage", Ty::Ordered(STAGES), Some(&stage_schema)),
-            field("seniority", "Seniority", Ty::Ordered(SENIORITIES), Some(&seniority_schema)),
+            field(
+                "seniority",
+                "Seniority",
+                Ty::Ordered(SENIORITIES),
+                Some(&seniority_schema),
+            ),
             field("replies_30d", "Replies (30d)", Ty::Int, Some("\"int\"")),
             // Left to inference: all cells are integers.
             field("meetings_30d", "meetings_30d", Ty::Int, None),
             field("company_size", "Company Size", Ty::Int, Some("\"int\"")),
             field("score", "score", Ty::Float, Some("\"float\"")),
             field("last_activity", "lastActivity", Ty::Date, Some("\"date\"")),
-            field("created_at", "Created At", Ty::DateTime, Some("\"datetime\"")),
+            field(
+                "created_at",
+                "Created At",
+                Ty::DateTime,
+                Some("\"datetime\""),
+            ),
             field("opted_in", "Opted In", Ty::Bool, Some("\"bool\"")),
-            field("tags", "Tags", Ty::Set, Some("{ type = \"set\", separator = \";\" }")),
-            field("account_id", "account_id", Ty::Ref, Some("{ type = \"ref\", table = \"accounts\" }")),
+            field(
+                "tags",
+                "Tags",
+                Ty::Set,
+                Some("{ type = \"set\", separator = \";\" }"),
+            ),
+            field(
+                "account_id",
+                "account_id",
+                Ty::Ref,
+                Some("{ type = \"ref\", table = \"accounts\" }"),
+            ),
         ],
         ..Table::default()
     };
@@ -508,7 +649,13 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
             let v = variant(rng, &base);
             text(&v)
         } else {
-            let e = format!("{}.{}{}@{}", ascii_slug(first), ascii_slug(last), rng.gen_range(0..40), DOMAINS.choose(rng).unwrap());
+            let e = format!(
+                "{}.{}{}@{}",
+                ascii_slug(first),
+                ascii_slug(last),
+                rng.gen_range(0..40),
+                DOMAINS.choose(rng).unwrap()
+            );
             emails.push(e.clone());
             text(&e)
         });
@@ -522,14 +669,32 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
             2..=4 => text(&format!(
                 "{} of {}",
                 ["Head", "Director", "VP"].choose(rng).unwrap(),
-                ["Sales", "Marketing", "Sales, EMEA", "Opérations"].choose(rng).unwrap()
+                ["Sales", "Marketing", "Sales, EMEA", "Opérations"]
+                    .choose(rng)
+                    .unwrap()
             )),
             _ => text(TITLES.choose(rng).unwrap()),
         });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { text(weighted(rng, ROLES, &[14, 12, 25, 30, 4, 8])) });
-        row.push(if rng.gen_bool(0.07) { missing(rng) } else { text(weighted(rng, &REGIONS[..4], &[40, 30, 20, 10])) });
-        row.push(if rng.gen_bool(0.08) { missing(rng) } else { text(weighted(rng, STAGES, &[35, 25, 12, 12, 10, 6])) });
-        row.push(if rng.gen_bool(0.08) { missing(rng) } else { text(weighted(rng, SENIORITIES, &[35, 30, 18, 10, 7])) });
+        row.push(if rng.gen_bool(0.1) {
+            missing(rng)
+        } else {
+            text(weighted(rng, ROLES, &[14, 12, 25, 30, 4, 8]))
+        });
+        row.push(if rng.gen_bool(0.07) {
+            missing(rng)
+        } else {
+            text(weighted(rng, &REGIONS[..4], &[40, 30, 20, 10]))
+        });
+        row.push(if rng.gen_bool(0.08) {
+            missing(rng)
+        } else {
+            text(weighted(rng, STAGES, &[35, 25, 12, 12, 10, 6]))
+        });
+        row.push(if rng.gen_bool(0.08) {
+            missing(rng)
+        } else {
+            text(weighted(rng, SENIORITIES, &[35, 30, 18, 10, 7]))
+        });
         row.push(if rng.gen_bool(0.06) {
             missing(rng)
         } else {
@@ -544,7 +709,11 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
         row.push(if rng.gen_bool(0.06) {
             missing(rng)
         } else {
-            let v = if rng.gen_bool(0.75) { 0 } else { rng.gen_range(1..=4) };
+            let v = if rng.gen_bool(0.75) {
+                0
+            } else {
+                rng.gen_range(1..=4)
+            };
             int_cell(rng, v, false)
         });
         row.push(if rng.gen_bool(0.08) {
@@ -560,7 +729,14 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
             };
             int_cell(rng, v, true)
         });
-        row.push(if rng.gen_bool(0.08) { missing(rng) } else { { let v = rng.gen_range(0..=10_000); float_cell(rng, v) } });
+        row.push(if rng.gen_bool(0.08) {
+            missing(rng)
+        } else {
+            {
+                let v = rng.gen_range(0..=10_000);
+                float_cell(rng, v)
+            }
+        });
         row.push(if rng.gen_bool(0.1) {
             missing(rng)
         } else {
@@ -584,11 +760,21 @@ fn contacts(rng: &mut ChaCha8Rng, n: usize, n_accounts: usize, now: i64) -> (Tab
                 4 => now + rng.gen_range(1..48) * MICROS_PER_HOUR,
                 5 => now - rng.gen_range(0..48) * MICROS_PER_HOUR - rng.gen_range(0..1000) * 1000,
                 6..=12 => now - rng.gen_range(0..60 * MICROS_PER_DAY),
-                _ => now - rng.gen_range(0..1500) * MICROS_PER_DAY - rng.gen_range(0..86_400) * MICROS_PER_SECOND,
+                _ => {
+                    now - rng.gen_range(0..1500) * MICROS_PER_DAY
+                        - rng.gen_range(0..86_400) * MICROS_PER_SECOND
+                }
             };
             datetime_cell(rng, t)
         });
-        row.push(if rng.gen_bool(0.1) { missing(rng) } else { { let v = rng.gen_bool(0.6); bool_cell(rng, v) } });
+        row.push(if rng.gen_bool(0.1) {
+            missing(rng)
+        } else {
+            {
+                let v = rng.gen_bool(0.6);
+                bool_cell(rng, v)
+            }
+        });
         row.push(set_cell(rng, TAGS, 3));
         let account = if rng.gen_bool(0.15) {
             None
@@ -623,7 +809,12 @@ fn push_row(t: &mut Table, row: Vec<Cell>) {
 
 /// Every column but the key has missing values: blank out a cell where a
 /// column has none.
-fn ensure_missing(rng: &mut ChaCha8Rng, t: &mut Table, key: usize, account_of: Option<&mut Vec<Option<usize>>>) {
+fn ensure_missing(
+    rng: &mut ChaCha8Rng,
+    t: &mut Table,
+    key: usize,
+    account_of: Option<&mut Vec<Option<usize>>>,
+) {
     let mut account_of = account_of;
     for f in 0..t.fields.len() {
         if f == key || t.rows.iter().any(|r| r[f].is_none()) {
@@ -662,8 +853,11 @@ pub fn generate(rng: &mut ChaCha8Rng, n_contacts: usize, n_accounts: usize, now:
 }
 
 fn write_csv(t: &Table, path: &Path) {
-    let mut w = csv::WriterBuilder::new().from_path(path).expect("create csv");
-    w.write_record(t.fields.iter().map(|f| f.header)).expect("header");
+    let mut w = csv::WriterBuilder::new()
+        .from_path(path)
+        .expect("create csv");
+    w.write_record(t.fields.iter().map(|f| f.header))
+        .expect("header");
     for row in &t.cells {
         w.write_record(row).expect("row");
     }
@@ -717,6 +911,12 @@ pub fn check_shape(data: &Data) {
         .collect();
     let distinct: HashSet<&String> = folded.iter().collect();
     assert!(distinct.len() < folded.len(), "emails have duplicates");
-    assert!(data.members.iter().any(Vec::is_empty), "some account has no contacts");
-    assert!(data.account_of.iter().any(Option::is_none), "some contact has no account");
+    assert!(
+        data.members.iter().any(Vec::is_empty),
+        "some account has no contacts"
+    );
+    assert!(
+        data.account_of.iter().any(Option::is_none),
+        "some contact has no account"
+    );
 }

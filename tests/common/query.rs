@@ -7,7 +7,10 @@
 //! Nothing here uses segq: the tree is what the reference evaluates, and
 //! the text is what the engine parses.
 
-use super::data::{civil_from_days, days_from_civil, fmt_date, Data, Table, Ty, Val, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_SECOND};
+use super::data::{
+    civil_from_days, days_from_civil, fmt_date, Data, Table, Ty, Val, MICROS_PER_DAY,
+    MICROS_PER_HOUR, MICROS_PER_SECOND,
+};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -170,7 +173,14 @@ impl Q {
             Q::All => out.push("all".into()),
             Q::None => out.push("none".into()),
             Q::And(c) | Q::Or(c) => {
-                out.push(if matches!(self, Q::And(_)) { "and" } else { "or" }.into());
+                out.push(
+                    if matches!(self, Q::And(_)) {
+                        "and"
+                    } else {
+                        "or"
+                    }
+                    .into(),
+                );
                 for x in c {
                     x.kinds(data, out);
                 }
@@ -180,7 +190,11 @@ impl Q {
                 x.kinds(data, out);
             }
             Q::Pred(p) => {
-                let table = if p.account { &data.accounts } else { &data.contacts };
+                let table = if p.account {
+                    &data.accounts
+                } else {
+                    &data.contacts
+                };
                 let ty = ty_name(&table.fields[p.field].ty);
                 if p.account {
                     out.push("account.f".into());
@@ -190,8 +204,12 @@ impl Q {
                 }
                 let op = match &p.op {
                     Op::Cmp(c, lit) => format!("{} {} {}", ty, c.as_str(), lit_kind(lit)),
-                    Op::In { negated, .. } => format!("{ty} {}in", if *negated { "not " } else { "" }),
-                    Op::Between { negated, .. } => format!("{ty} {}between", if *negated { "not " } else { "" }),
+                    Op::In { negated, .. } => {
+                        format!("{ty} {}in", if *negated { "not " } else { "" })
+                    }
+                    Op::Between { negated, .. } => {
+                        format!("{ty} {}between", if *negated { "not " } else { "" })
+                    }
                     Op::Missing => "is missing".into(),
                     Op::Present => "is present".into(),
                     Op::Duplicate => format!("{ty} is duplicate"),
@@ -209,7 +227,11 @@ impl Q {
                 x.kinds(data, out);
             }
             Q::Count(x, c, n) => {
-                out.push(format!("account count {} {}", c.as_str(), if *n == 0 { "0" } else { "n" }));
+                out.push(format!(
+                    "account count {} {}",
+                    c.as_str(),
+                    if *n == 0 { "0" } else { "n" }
+                ));
                 x.kinds(data, out);
             }
             Q::Seg(_) => out.push("@segment".into()),
@@ -263,9 +285,34 @@ enum Ctx {
 }
 
 const RESERVED_WORDS: &[&str] = &[
-    "and", "or", "not", "in", "between", "is", "missing", "present", "null", "duplicate", "contains", "starts_with",
-    "ends_with", "matches", "has", "any", "all", "none", "within", "before", "after", "ago", "today", "account",
-    "count", "true", "false", "segment",
+    "and",
+    "or",
+    "not",
+    "in",
+    "between",
+    "is",
+    "missing",
+    "present",
+    "null",
+    "duplicate",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "has",
+    "any",
+    "all",
+    "none",
+    "within",
+    "before",
+    "after",
+    "ago",
+    "today",
+    "account",
+    "count",
+    "true",
+    "false",
+    "segment",
 ];
 
 fn is_bare_word(s: &str) -> bool {
@@ -347,7 +394,11 @@ impl<'a> Renderer<'a> {
             Q::All => self.kw("all"),
             Q::None => self.kw("none"),
             Q::And(children) | Q::Or(children) => {
-                let (word, child_ctx) = if matches!(q, Q::And(_)) { ("and", Ctx::AndChild) } else { ("or", Ctx::OrChild) };
+                let (word, child_ctx) = if matches!(q, Q::And(_)) {
+                    ("and", Ctx::AndChild)
+                } else {
+                    ("or", Ctx::OrChild)
+                };
                 for (i, c) in children.iter().enumerate() {
                     if i > 0 {
                         self.ws();
@@ -401,7 +452,11 @@ impl<'a> Renderer<'a> {
     }
 
     fn field(&mut self, p: &Pred) {
-        let table = if p.account { &self.data.accounts } else { &self.data.contacts };
+        let table = if p.account {
+            &self.data.accounts
+        } else {
+            &self.data.contacts
+        };
         let name = table.fields[p.field].name;
         if p.account {
             self.kw("account");
@@ -522,7 +577,11 @@ impl<'a> Renderer<'a> {
             }
             Op::Before(lit) | Op::After(lit) => {
                 self.ws();
-                self.kw(if matches!(p.op, Op::Before(_)) { "before" } else { "after" });
+                self.kw(if matches!(p.op, Op::Before(_)) {
+                    "before"
+                } else {
+                    "after"
+                });
                 self.ws();
                 self.lit(lit);
             }
@@ -623,7 +682,11 @@ pub fn datetime_literal(rng: &mut ChaCha8Rng, t: i64) -> Lit {
     let secs = in_day / MICROS_PER_SECOND;
     let frac = in_day % MICROS_PER_SECOND;
     let sep = if rng.gen_bool(0.85) { 'T' } else { 't' };
-    let mut s = format!("{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}", secs / 3600, secs / 60 % 60);
+    let mut s = format!(
+        "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60
+    );
     if secs % 60 != 0 || frac != 0 || rng.gen_bool(0.8) {
         let _ = write!(s, ":{:02}", secs % 60);
         if frac != 0 {
@@ -643,8 +706,24 @@ pub fn datetime_literal(rng: &mut ChaCha8Rng, t: i64) -> Lit {
 
 // ----------------------------------------------------------------- generator
 
-const UNKNOWN_TEXT: &[&str] = &["nobody", "champoin", "Champion", "webinar ", "zzz", "A999", "ÉMEA"];
-const NEEDLES: &[&str] = &["head of", "É", "sales, emea", "\n", " ", "\"", "'", "ñ", "@", "gmail", "GÉNÉRALE", "a0", "_"];
+const UNKNOWN_TEXT: &[&str] = &[
+    "nobody", "champoin", "Champion", "webinar ", "zzz", "A999", "ÉMEA",
+];
+const NEEDLES: &[&str] = &[
+    "head of",
+    "É",
+    "sales, emea",
+    "\n",
+    " ",
+    "\"",
+    "'",
+    "ñ",
+    "@",
+    "gmail",
+    "GÉNÉRALE",
+    "a0",
+    "_",
+];
 const REGEXES: &[&str] = &[
     "^Head",
     "(?i)^head of",
@@ -684,7 +763,11 @@ pub struct Gen<'a> {
 
 impl<'a> Gen<'a> {
     pub fn new(data: &'a Data, rng: ChaCha8Rng) -> Gen<'a> {
-        let pool = |t: &Table| (0..t.fields.len()).map(|f| t.distinct(f)).collect::<Vec<_>>();
+        let pool = |t: &Table| {
+            (0..t.fields.len())
+                .map(|f| t.distinct(f))
+                .collect::<Vec<_>>()
+        };
         Gen {
             pools: [pool(&data.contacts), pool(&data.accounts)],
             data,
@@ -734,7 +817,9 @@ impl<'a> Gen<'a> {
         match self.rng.gen_range(0..100) {
             0..=1 => Q::All,
             2..=3 => Q::None,
-            4..=9 if !self.segments.is_empty() => Q::Seg(self.segments.choose(&mut self.rng).unwrap().clone()),
+            4..=9 if !self.segments.is_empty() => {
+                Q::Seg(self.segments.choose(&mut self.rng).unwrap().clone())
+            }
             10..=29 => {
                 let f = self.rng.gen_range(0..self.data.accounts.fields.len());
                 Q::Pred(Pred {
@@ -746,7 +831,11 @@ impl<'a> Gen<'a> {
             _ => {
                 // skip the key column most of the time
                 let n = self.data.contacts.fields.len();
-                let f = if self.rng.gen_bool(0.03) { 0 } else { self.rng.gen_range(1..n) };
+                let f = if self.rng.gen_bool(0.03) {
+                    0
+                } else {
+                    self.rng.gen_range(1..n)
+                };
                 Q::Pred(Pred {
                     account: false,
                     field: f,
@@ -774,7 +863,9 @@ impl<'a> Gen<'a> {
         let t = self.table(account);
         let mut out = t.members(f);
         match &t.fields[f].ty {
-            Ty::Enum { declared: Some(d) } | Ty::Ordered(d) => out.extend(d.iter().map(|s| s.to_string())),
+            Ty::Enum { declared: Some(d) } | Ty::Ordered(d) => {
+                out.extend(d.iter().map(|s| s.to_string()))
+            }
             _ => {}
         }
         out
@@ -786,6 +877,9 @@ impl<'a> Gen<'a> {
         let roll = self.rng.gen_range(0..100);
         let s = if roll < 8 {
             UNKNOWN_TEXT.choose(&mut self.rng).unwrap().to_string()
+        } else if let (true, Ty::Enum { declared: Some(d) }) = (roll < 12, &ty) {
+            // declared values are known, whether or not they occur
+            d.choose(&mut self.rng).unwrap().to_string()
         } else if roll < 14 && ty == Ty::Str {
             // a spelling that differs from the stored one: `=` is exact
             let base = self.text_sample(account, f);
@@ -797,7 +891,9 @@ impl<'a> Gen<'a> {
         } else {
             self.text_sample(account, f)
         };
-        if matches!(ty, Ty::Enum { .. } | Ty::Ordered(_) | Ty::Set) && !self.known(account, f).contains(&s) {
+        if matches!(ty, Ty::Enum { .. } | Ty::Ordered(_) | Ty::Set)
+            && !self.known(account, f).contains(&s)
+        {
             self.warns = true;
         }
         Lit::Text(s)
@@ -831,13 +927,30 @@ impl<'a> Gen<'a> {
             (_, 60..=74) => {
                 // a decimal against an int field: `replies_30d > 1.5`
                 let whole = self.rng.gen_range(-2..25);
-                let frac = *["5", "25", "0", "999", "001"].choose(&mut self.rng).unwrap();
+                let frac = *["5", "25", "0", "999", "001"]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 Lit::Dec(format!("{whole}.{frac}"))
             }
             _ => {
                 let i = match ty {
                     Ty::Float => self.rng.gen_range(-5..=105),
-                    _ => *[0, 1, 2, 3, 5, 10, 100, 1000, 5000, -1, 999_999_999_999, 10_000].choose(&mut self.rng).unwrap(),
+                    _ => *[
+                        0,
+                        1,
+                        2,
+                        3,
+                        5,
+                        10,
+                        100,
+                        1000,
+                        5000,
+                        -1,
+                        999_999_999_999,
+                        10_000,
+                    ]
+                    .choose(&mut self.rng)
+                    .unwrap(),
                 };
                 Lit::Int(i)
             }
@@ -861,13 +974,21 @@ impl<'a> Gen<'a> {
             40..=51 => Lit::Date((day + self.rng.gen_range(-800..30)) * MICROS_PER_DAY),
             52..=54 => {
                 // far from the data, before the epoch included
-                let (y, m, d) = *[(1900, 1, 1), (1969, 7, 20), (1969, 12, 31), (1970, 1, 1), (2999, 12, 31)]
-                    .choose(&mut self.rng)
-                    .unwrap();
+                let (y, m, d) = *[
+                    (1900, 1, 1),
+                    (1969, 7, 20),
+                    (1969, 12, 31),
+                    (1970, 1, 1),
+                    (2999, 12, 31),
+                ]
+                .choose(&mut self.rng)
+                .unwrap();
                 Lit::Date(days_from_civil(y, m, d) * MICROS_PER_DAY)
             }
             55..=64 => {
-                let t = now + self.rng.gen_range(-60 * 24..48) * MICROS_PER_HOUR + self.rng.gen_range(0..3600) * MICROS_PER_SECOND;
+                let t = now
+                    + self.rng.gen_range(-60 * 24..48) * MICROS_PER_HOUR
+                    + self.rng.gen_range(0..3600) * MICROS_PER_SECOND;
                 datetime_literal(&mut self.rng, t)
             }
             65..=74 => Lit::Today,
@@ -876,7 +997,17 @@ impl<'a> Gen<'a> {
     }
 
     fn duration(&mut self) -> Dur {
-        let unit = *[Unit::H, Unit::D, Unit::D, Unit::D, Unit::W, Unit::Mo, Unit::Y].choose(&mut self.rng).unwrap();
+        let unit = *[
+            Unit::H,
+            Unit::D,
+            Unit::D,
+            Unit::D,
+            Unit::W,
+            Unit::Mo,
+            Unit::Y,
+        ]
+        .choose(&mut self.rng)
+        .unwrap();
         let amount = match unit {
             Unit::H => *[0, 1, 6, 12, 24, 36, 48].choose(&mut self.rng).unwrap(),
             Unit::D => *[0, 1, 7, 30, 90, 365, 1000].choose(&mut self.rng).unwrap(),
@@ -958,20 +1089,34 @@ impl<'a> Gen<'a> {
                     50..=74 => Quant::All,
                     _ => Quant::None,
                 };
-                let n = if quant == Quant::One { 1 } else { self.rng.gen_range(1..=3) };
-                let values = (0..n).map(|_| self.text_value(account, f)).collect::<Vec<_>>();
+                let n = if quant == Quant::One {
+                    1
+                } else {
+                    self.rng.gen_range(1..=3)
+                };
+                let values = (0..n)
+                    .map(|_| self.text_value(account, f))
+                    .collect::<Vec<_>>();
                 Op::Has(quant, values)
             }
             Ty::Bool => match roll {
                 0..=39 => Op::Bare,
-                40..=79 => Op::Cmp(*[Cmp::Eq, Cmp::Ne].choose(&mut self.rng).unwrap(), Lit::Bool(self.rng.gen_bool(0.5))),
+                40..=79 => Op::Cmp(
+                    *[Cmp::Eq, Cmp::Ne].choose(&mut self.rng).unwrap(),
+                    Lit::Bool(self.rng.gen_bool(0.5)),
+                ),
                 _ => Op::In {
                     negated: self.rng.gen_bool(0.5),
-                    values: (0..self.rng.gen_range(1..=2)).map(|_| Lit::Bool(self.rng.gen_bool(0.5))).collect(),
+                    values: (0..self.rng.gen_range(1..=2))
+                        .map(|_| Lit::Bool(self.rng.gen_bool(0.5)))
+                        .collect(),
                 },
             },
             Ty::Enum { .. } | Ty::Str | Ty::Ref => match roll {
-                0..=29 => Op::Cmp(*[Cmp::Eq, Cmp::Ne].choose(&mut self.rng).unwrap(), self.value(account, f)),
+                0..=29 => Op::Cmp(
+                    *[Cmp::Eq, Cmp::Ne].choose(&mut self.rng).unwrap(),
+                    self.value(account, f),
+                ),
                 30..=54 => {
                     let n = self.rng.gen_range(1..=4);
                     Op::In {
@@ -984,7 +1129,11 @@ impl<'a> Gen<'a> {
             Ty::Ordered(values) => match roll {
                 0..=39 => {
                     let op = *CMPS.choose(&mut self.rng).unwrap();
-                    let v = if matches!(op, Cmp::Eq | Cmp::Ne) { self.value(account, f) } else { self.ordered_value(values) };
+                    let v = if matches!(op, Cmp::Eq | Cmp::Ne) {
+                        self.value(account, f)
+                    } else {
+                        self.ordered_value(values)
+                    };
                     Op::Cmp(op, v)
                 }
                 40..=59 => {

@@ -18,7 +18,7 @@
 //!   matching `q`, 0 when none do).
 
 use super::data::{Data, Table, Ty, Val, MICROS_PER_DAY};
-use super::query::{Cmp, Lit, Op, Pred, Q, Quant, TextOp};
+use super::query::{Cmp, Lit, Op, Pred, Quant, TextOp, Q};
 use regex::Regex;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -70,13 +70,23 @@ impl<'a> Reference<'a> {
             Q::Not(inner) => self.eval(inner).into_iter().map(|b| !b).collect(),
             Q::Pred(p) if p.account => {
                 let accounts = &self.data.accounts;
-                let per_account: Vec<bool> = (0..accounts.rows.len()).map(|r| self.holds(true, p, r)).collect();
-                self.data.account_of.iter().map(|a| a.is_some_and(|a| per_account[a])).collect()
+                let per_account: Vec<bool> = (0..accounts.rows.len())
+                    .map(|r| self.holds(true, p, r))
+                    .collect();
+                self.data
+                    .account_of
+                    .iter()
+                    .map(|a| a.is_some_and(|a| per_account[a]))
+                    .collect()
             }
             Q::Pred(p) => (0..n).map(|r| self.holds(false, p, r)).collect(),
             Q::Has(inner) => {
                 let counts = self.per_account_counts(inner);
-                self.data.account_of.iter().map(|a| a.is_some_and(|a| counts[a] > 0)).collect()
+                self.data
+                    .account_of
+                    .iter()
+                    .map(|a| a.is_some_and(|a| counts[a] > 0))
+                    .collect()
             }
             Q::Count(inner, op, k) => {
                 let counts = self.per_account_counts(inner);
@@ -90,7 +100,11 @@ impl<'a> Reference<'a> {
                 if let Some(rows) = self.segment_rows.get(name) {
                     return rows.clone();
                 }
-                let def = self.segments.get(name).unwrap_or_else(|| panic!("no segment {name}")).clone();
+                let def = self
+                    .segments
+                    .get(name)
+                    .unwrap_or_else(|| panic!("no segment {name}"))
+                    .clone();
                 let rows = self.eval(&def);
                 self.segment_rows.insert(name.clone(), rows.clone());
                 rows
@@ -129,15 +143,18 @@ impl<'a> Reference<'a> {
             Op::Missing => false,
             Op::Present => true,
             Op::Duplicate => {
-                let counts = self.dup_counts.entry((account, p.field)).or_insert_with(|| {
-                    let mut m = HashMap::new();
-                    for row in &table.rows {
-                        if let Some(v) = &row[p.field] {
-                            *m.entry(dup_key(ty, v)).or_insert(0) += 1;
+                let counts = self
+                    .dup_counts
+                    .entry((account, p.field))
+                    .or_insert_with(|| {
+                        let mut m = HashMap::new();
+                        for row in &table.rows {
+                            if let Some(v) = &row[p.field] {
+                                *m.entry(dup_key(ty, v)).or_insert(0) += 1;
+                            }
                         }
-                    }
-                    m
-                });
+                        m
+                    });
                 counts[&dup_key(ty, v)] > 1
             }
             Op::Bare => *v == Val::Bool(true),
@@ -151,11 +168,14 @@ impl<'a> Reference<'a> {
                 any != *negated
             }
             Op::Between { negated, lo, hi } => {
-                let inside = self.order(ty, v, lo) != Ordering::Less && self.order(ty, v, hi) != Ordering::Greater;
+                let inside = self.order(ty, v, lo) != Ordering::Less
+                    && self.order(ty, v, hi) != Ordering::Greater;
                 inside != *negated
             }
             Op::Text(op, lit) => {
-                let Val::Text(s) = v else { panic!("text test on {v:?}") };
+                let Val::Text(s) = v else {
+                    panic!("text test on {v:?}")
+                };
                 let needle = lit_text(lit);
                 match op {
                     TextOp::Contains => s.to_lowercase().contains(&needle.to_lowercase()),
@@ -169,7 +189,9 @@ impl<'a> Reference<'a> {
                 }
             }
             Op::Has(quant, values) => {
-                let Val::Set(members) = v else { panic!("has on {v:?}") };
+                let Val::Set(members) = v else {
+                    panic!("has on {v:?}")
+                };
                 let has = |l: &Lit| members.iter().any(|m| *m == lit_text(l));
                 match quant {
                     Quant::One | Quant::Any => values.iter().any(has),
@@ -178,7 +200,9 @@ impl<'a> Reference<'a> {
                 }
             }
             Op::Within(d) => {
-                let Val::Time(t) = v else { panic!("within on {v:?}") };
+                let Val::Time(t) = v else {
+                    panic!("within on {v:?}")
+                };
                 *t >= self.now - d.micros() && *t <= self.now
             }
             Op::Before(lit) => self.order(ty, v, lit) == Ordering::Less,
@@ -208,13 +232,22 @@ impl<'a> Reference<'a> {
     fn order(&self, ty: &Ty, v: &Val, lit: &Lit) -> Ordering {
         match (v, lit) {
             (Val::Int(x), Lit::Int(y)) => x.cmp(y),
-            (Val::Int(x), Lit::Dec(y)) => (*x as f64).partial_cmp(&y.parse::<f64>().unwrap()).unwrap(),
+            (Val::Int(x), Lit::Dec(y)) => {
+                (*x as f64).partial_cmp(&y.parse::<f64>().unwrap()).unwrap()
+            }
             (Val::Float(x), Lit::Int(y)) => x.partial_cmp(&(*y as f64)).unwrap(),
             (Val::Float(x), Lit::Dec(y)) => x.partial_cmp(&y.parse::<f64>().unwrap()).unwrap(),
             (Val::Time(t), lit) => t.cmp(&self.instant(lit)),
             (Val::Text(s), Lit::Text(l)) => {
-                let Ty::Ordered(values) = ty else { panic!("ordering an unordered {ty:?}") };
-                let pos = |x: &str| values.iter().position(|v| *v == x).unwrap_or_else(|| panic!("{x} is not declared"));
+                let Ty::Ordered(values) = ty else {
+                    panic!("ordering an unordered {ty:?}")
+                };
+                let pos = |x: &str| {
+                    values
+                        .iter()
+                        .position(|v| *v == x)
+                        .unwrap_or_else(|| panic!("{x} is not declared"))
+                };
                 pos(s).cmp(&pos(l))
             }
             _ => panic!("cannot compare {v:?} with {lit:?}"),

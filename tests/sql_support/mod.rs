@@ -67,9 +67,36 @@ fn pools(table: &Table) -> Vec<Pool> {
 
 /// Which predicate kinds were generated (the tests assert every one was).
 pub const KINDS: &[&str] = &[
-    "eq", "ne", "in", "not_in", "order", "between", "not_between", "missing", "present", "duplicate", "contains",
-    "starts_with", "ends_with", "matches", "bool", "has", "has_any", "has_all", "has_none", "within", "before",
-    "after", "ago", "today", "account_field", "account_has", "account_count", "segment", "not", "or",
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "order",
+    "between",
+    "not_between",
+    "missing",
+    "present",
+    "duplicate",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "bool",
+    "has",
+    "has_any",
+    "has_all",
+    "has_none",
+    "within",
+    "before",
+    "after",
+    "ago",
+    "today",
+    "account_field",
+    "account_has",
+    "account_count",
+    "segment",
+    "not",
+    "or",
 ];
 
 pub struct QueryGen {
@@ -126,7 +153,9 @@ impl QueryGen {
             }
             83..=88 if !self.accounts.is_empty() => {
                 self.kind("account_count");
-                let op = *["=", "!=", "<", "<=", ">", ">="].choose(&mut self.rng).unwrap();
+                let op = *["=", "!=", "<", "<=", ">", ">="]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 let n = self.rng.gen_range(0..4);
                 format!("account count ({}) {op} {n}", self.expr(depth + 1))
             }
@@ -150,10 +179,18 @@ impl QueryGen {
             self.kind("account_field");
             return self.pred(true);
         }
-        let pools = if in_account { &self.accounts } else { &self.contacts };
+        let pools = if in_account {
+            &self.accounts
+        } else {
+            &self.contacts
+        };
         let i = self.rng.gen_range(0..pools.len());
         let (name, ty) = (pools[i].name.clone(), pools[i].ty.clone());
-        let field = if in_account { format!("account.{name}") } else { name };
+        let field = if in_account {
+            format!("account.{name}")
+        } else {
+            name
+        };
         let r = self.rng.gen_range(0..100);
         if r < 6 {
             self.kind("missing");
@@ -161,13 +198,24 @@ impl QueryGen {
         }
         if r < 11 {
             self.kind("present");
-            return format!("{field} is {}", if self.rng.gen_bool(0.5) { "present" } else { "not null" });
+            return format!(
+                "{field} is {}",
+                if self.rng.gen_bool(0.5) {
+                    "present"
+                } else {
+                    "not null"
+                }
+            );
         }
         if r < 15 && ty != FieldType::Set {
             self.kind("duplicate");
             return format!("{field} is duplicate");
         }
-        let pool = if in_account { &self.accounts[i] } else { &self.contacts[i] };
+        let pool = if in_account {
+            &self.accounts[i]
+        } else {
+            &self.contacts[i]
+        };
         match ty {
             FieldType::Enum { .. } | FieldType::String | FieldType::Ref => {
                 let ordered = matches!(ty, FieldType::Enum { ordered: true });
@@ -202,7 +250,10 @@ impl QueryGen {
                 let texts = pool.texts.clone();
                 let list = |g: &mut QueryGen| {
                     let n = g.rng.gen_range(1..4);
-                    let items: Vec<String> = (0..n).map(|_| g.pick_text(&texts)).map(|v| quote(&v)).collect();
+                    let items: Vec<String> = (0..n)
+                        .map(|_| g.pick_text(&texts))
+                        .map(|v| quote(&v))
+                        .collect();
                     items.join(", ")
                 };
                 match self.rng.gen_range(0..4) {
@@ -280,7 +331,10 @@ impl QueryGen {
                 self.kind("ends_with");
                 let s = self.snippet(texts);
                 let n = s.chars().count();
-                let s: String = s.chars().skip(n.saturating_sub(self.rng.gen_range(0..5))).collect();
+                let s: String = s
+                    .chars()
+                    .skip(n.saturating_sub(self.rng.gen_range(0..5)))
+                    .collect();
                 format!("{field} ends_with {}", quote(&s))
             }
             _ => {
@@ -297,7 +351,11 @@ impl QueryGen {
         let chars: Vec<char> = v.chars().collect();
         let a = self.rng.gen_range(0..=chars.len());
         // Mostly non-empty; an empty needle matches every present value.
-        let shortest = if a < chars.len() && self.rng.gen_bool(0.9) { a + 1 } else { a };
+        let shortest = if a < chars.len() && self.rng.gen_bool(0.9) {
+            a + 1
+        } else {
+            a
+        };
         let b = self.rng.gen_range(shortest..=chars.len().min(a + 6));
         let s: String = chars[a..b].iter().collect();
         if self.rng.gen_bool(0.3) {
@@ -308,7 +366,17 @@ impl QueryGen {
     }
 
     fn regex(&mut self, texts: &[String]) -> String {
-        let portable = ["^[a-m]", "com$", "o.e", "^(vp|head)", "[0-9][0-9]", "(?i)^HEAD", "a|e", "^.{3,5}$", "x"];
+        let portable = [
+            "^[a-m]",
+            "com$",
+            "o.e",
+            "^(vp|head)",
+            "[0-9][0-9]",
+            "(?i)^HEAD",
+            "a|e",
+            "^.{3,5}$",
+            "x",
+        ];
         if self.rng.gen_bool(0.4) {
             return portable.choose(&mut self.rng).unwrap().to_string();
         }
@@ -316,7 +384,10 @@ impl QueryGen {
         let mut re = regex::escape(&s);
         if self.portable_regex {
             // RE2 and Java read these escapes as Rust does only for ASCII punctuation.
-            re = s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == ' ').collect();
+            re = s
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+                .collect();
         }
         match self.rng.gen_range(0..4) {
             0 => format!("^{re}"),
@@ -360,7 +431,12 @@ impl QueryGen {
             }
             8 => {
                 self.kind("in");
-                format!("{field} in [{}, {}, {}]", pick(self), pick(self), pick(self))
+                format!(
+                    "{field} in [{}, {}, {}]",
+                    pick(self),
+                    pick(self),
+                    pick(self)
+                )
             }
             _ => {
                 self.kind("not_in");
@@ -383,7 +459,10 @@ impl QueryGen {
                 }
                 _ if !values.is_empty() => {
                     let k = *values.choose(&mut g.rng).unwrap();
-                    let shift = [0, 0, 1, -1, 3_600_000_000, -86_400_000_000].choose(&mut g.rng).copied().unwrap_or(0);
+                    let shift = [0, 0, 1, -1, 3_600_000_000, -86_400_000_000]
+                        .choose(&mut g.rng)
+                        .copied()
+                        .unwrap_or(0);
                     let k = k + shift;
                     if date || g.rng.gen_bool(0.3) {
                         segq::time::format_date(k.div_euclid(86_400_000_000) * 86_400_000_000)
@@ -460,7 +539,10 @@ pub fn decimal(f: f64) -> String {
 
 /// The keys of the contacts a query matches, by the engine, sorted.
 pub fn engine_ids(engine: &Engine, rows: &roaring::RoaringBitmap) -> Vec<String> {
-    let mut ids: Vec<String> = rows.iter().map(|r| engine.store.contacts.key_text(r)).collect();
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| engine.store.contacts.key_text(r))
+        .collect();
     ids.sort();
     ids
 }
@@ -478,9 +560,12 @@ pub fn define_segments(engine: &mut Engine, gen: &mut QueryGen, n: usize) -> (Ve
         gen.segments.push(name);
     }
     let source = engine.sources.add("segments.seg", text.clone());
-    let file = segq::syntax::parse_file(&text).unwrap_or_else(|e| panic!("segments parse: {e:?}\n{text}"));
+    let file =
+        segq::syntax::parse_file(&text).unwrap_or_else(|e| panic!("segments parse: {e:?}\n{text}"));
     let mut errors = Vec::new();
-    engine.library.add_file(source, "segments.seg".into(), file, &mut errors);
+    engine
+        .library
+        .add_file(source, "segments.seg".into(), file, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
     (names, text)
 }
