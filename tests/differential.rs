@@ -165,13 +165,8 @@ struct Run {
 /// Generates data and `queries` random queries from `seed`, and compares
 /// the engine with the reference on each. Panics with the first few
 /// mismatches.
-fn run(seed: u64, contacts: usize, accounts: usize, queries: usize) -> Run {
+fn run(seed: u64, now: i64, contacts: usize, accounts: usize, queries: usize) -> Run {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let now = data::default_now();
-    assert_eq!(
-        segq::time::parse_datetime("2026-06-15T12:00:00Z"),
-        Some(now)
-    );
 
     let data = data::generate(&mut rng, contacts, accounts, now);
     data::check_shape(&data);

@@ -53,3 +53,8 @@ fn fuzz_csv_ingest_inputs() {
 fn fuzz_jsonl_ingest_inputs() {
     replay("jsonl_ingest", checks::jsonl_ingest);
 }
+
+#[test]
+fn fuzz_snapshot_load_inputs() {
+    replay("snapshot_load", checks::snapshot_load);
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Optional: the ClickHouse and PostgreSQL dialects run by real engines.
+"""Optional: the ClickHouse, PostgreSQL and Spark dialects run by real engines.
 
 The same check as tests/sql_duckdb.py (exported data loaded with the
 load.sql `segq export` writes, random queries and the segment library as
@@ -10,9 +10,11 @@ views, compared with segq), for engines a machine may or may not have:
   file() table function instead;
 - postgres: a throwaway cluster started with the local initdb/pg_ctl (as the
   `postgres` user when run as root), or the server in $SEGQ_PG_DSN; psql
-  runs load.sql and the queries.
+  runs load.sql and the queries;
+- spark: pyspark in local mode (`pip install pyspark`, Java 17+), with
+  spark.sql.session.timeZone = UTC; the CSV paths of load.sql made absolute.
 
-    python3 tests/sql_engines.py --engine clickhouse|postgres [--queries 200]
+    python3 tests/sql_engines.py --engine clickhouse|postgres|spark [--queries 200]
 
 Exit 0: no difference; 1: differences; 2: setup error; 3: the engine is not
 available here.
@@ -142,6 +144,60 @@ class Postgres:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class Spark:
+    """pyspark in local mode (needs Java 17+), session time zone UTC."""
+
+    dialect = "spark"
+
+    def __init__(self):
+        import pyspark  # raises ImportError when missing
+        from pyspark.sql import SparkSession
+        if not shutil.which("java"):
+            raise ImportError("java is not installed")
+        self.tmp = tempfile.mkdtemp(prefix="segq-spark-")
+        self.spark = (
+            SparkSession.builder.master("local[2]")
+            .appName("segq-sql-check")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.sql.warehouse.dir", f"{self.tmp}/warehouse")
+            .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={self.tmp}")
+            .getOrCreate()
+        )
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.pyspark = pyspark
+        self.db = 0
+
+    def version(self):
+        return f"Spark {self.spark.version}"
+
+    def load(self, export_dir):
+        self.db += 1
+        self.spark.sql(f"CREATE DATABASE segq{self.db}")
+        self.spark.sql(f"USE segq{self.db}")
+        script = re.sub(r"path '([^']+)'", lambda m: f"path '{export_dir / m[1]}'", (export_dir / "load.sql").read_text())
+        self.script(script)
+
+    def script(self, sql):
+        for statement in statements(sql):
+            self.rows(statement)
+
+    def rows(self, sql):
+        try:
+            return [tuple(r) for r in self.spark.sql(sql).collect()]
+        except Exception as e:  # AnalysisException, ParseException, Py4JJavaError
+            raise EngineError(str(e).splitlines()[0]) from e
+
+    def close(self):
+        pass
+
+    def stop(self):
+        self.spark.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def statements(sql):
     """Splits a script at `;` line ends (the generated SQL has no `;` inside strings at line ends)."""
     lines = [l for l in sql.splitlines() if not l.startswith("--")]
@@ -150,17 +206,17 @@ def statements(sql):
 
 def main():
     ap = options(__doc__.splitlines()[0])
-    ap.add_argument("--engine", choices=["clickhouse", "postgres"], required=True)
+    ap.add_argument("--engine", choices=["clickhouse", "postgres", "spark"], required=True)
     opts = ap.parse_args()
     try:
-        engine = ClickHouse() if opts.engine == "clickhouse" else Postgres()
+        engine = {"clickhouse": ClickHouse, "postgres": Postgres, "spark": Spark}[opts.engine]()
     except (ImportError, subprocess.CalledProcessError) as e:
         print(f"sql_engines: {opts.engine} is not available here: {e}", file=sys.stderr)
         return 3
     try:
         return check(engine, opts)
     finally:
-        if isinstance(engine, Postgres):
+        if hasattr(engine, "stop"):
             engine.stop()
 
 

@@ -178,3 +178,162 @@ fn sql_golden_views_come_after_their_dependencies() {
     assert!(at("engaged") < at("hot"));
     assert!(text.contains("IN (SELECT id FROM \"engaged\")"), "{text}");
 }
+
+/// Runs the real binary in the repository root.
+fn segq(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_segq"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("segq runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).to_string();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+const MESSY: &str = "tests/fixtures/sql_messy";
+
+#[test]
+fn sql_cli_compiles_a_query_against_data_or_a_schema() {
+    let (code, out, err) = segq(&[
+        "sql",
+        "--data",
+        MESSY,
+        "--dialect",
+        "postgres",
+        "--count",
+        "tags has webinar",
+    ]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            0,
+            "SELECT count(*)\nFROM contacts AS c\nWHERE 'webinar' = ANY(c.tags)\n"
+        ),
+        "{err}"
+    );
+    let schema = format!("{MESSY}/schema.toml");
+    let (code, out, err) = segq(&[
+        "sql",
+        "--schema",
+        &schema,
+        "--dialect",
+        "trino",
+        "not role = champion",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with("WHERE NOT (c.\"role\" IS NOT NULL AND c.\"role\" = 'champion')\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sql_cli_reports_query_and_usage_errors() {
+    let (code, out, err) = segq(&["sql", "--data", MESSY, "rol = x"]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert!(
+        err.contains("unknown field `rol`") && err.contains("did you mean `role`?"),
+        "{err}"
+    );
+    let schema = format!("{MESSY}/schema.toml");
+    let (code, _, err) = segq(&["sql", "--schema", &schema]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("nothing to compile"), "{err}");
+    let (code, _, err) = segq(&["sql", "--dialect", "oracle", "all"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("possible values: sqlite, duckdb, postgres, trino, spark, clickhouse"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sql_cli_prints_tables_and_views() {
+    let (code, out, err) = segq(&["sql", "--data", MESSY, "--dialect", "sqlite", "--ddl"]);
+    assert_eq!(code, 0, "{err}");
+    for table in [
+        "CREATE TABLE accounts (",
+        "CREATE TABLE contacts (",
+        "CREATE TABLE contact_tags (",
+        "CREATE TABLE account_labels (",
+    ] {
+        assert!(out.contains(table), "{table}:\n{out}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib.seg");
+    std::fs::write(
+        &lib,
+        "segment b = @a and opted_in;\nsegment a = role = champion;\n",
+    )
+    .unwrap();
+    let (code, out, err) = segq(&[
+        "sql",
+        "--data",
+        MESSY,
+        "--dialect",
+        "clickhouse",
+        "--segments",
+        lib.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let a = out.find("CREATE OR REPLACE VIEW `a` AS").expect("view a");
+    let b = out.find("CREATE OR REPLACE VIEW `b` AS").expect("view b");
+    assert!(
+        a < b && out.contains("c.id IN (SELECT id FROM `a`)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sql_cli_exports_the_layout_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let (code, _, err) = segq(&[
+        "export",
+        "--data",
+        MESSY,
+        "--dialect",
+        "sqlite",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    // no temporary files are left behind
+    assert_eq!(
+        names,
+        [
+            "account_labels.csv",
+            "accounts.csv",
+            "contact_tags.csv",
+            "contacts.csv",
+            "load.sql"
+        ]
+    );
+    let contacts = std::fs::read_to_string(out_dir.join("contacts.csv")).unwrap();
+    assert_eq!(contacts.lines().next(), Some("id,email,name,title,role,stage,score,replies_30d,last_activity,created_at,opted_in,account_id,zip"));
+    let load = std::fs::read_to_string(out_dir.join("load.sql")).unwrap();
+    assert!(
+        load.contains(".import --csv --skip 1 contact_tags.csv contact_tags"),
+        "{load}"
+    );
+    let (code, _, err) = segq(&[
+        "export",
+        "--data",
+        "no/such/dir",
+        "--dialect",
+        "duckdb",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

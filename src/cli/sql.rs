@@ -146,6 +146,9 @@ pub fn sql(args: &SqlArgs) -> Result<(), Exit> {
         out.push_str(&sql::compile(&plan, &t.layout, d, args.count));
         out.push('\n');
     } else if !args.ddl {
+        if args.count {
+            return Err(fail("--count applies to a QUERY"));
+        }
         if t.library.is_empty() {
             return Err(fail(
                 "nothing to compile: give a QUERY, --ddl, or --segments FILE_OR_DIR for one view per segment",

@@ -53,22 +53,6 @@ pub fn count(plan: &Plan, store: &Store) -> u64 {
     if let Some(n) = node.exact_count() {
         return n;
     }
-    let len = store.contacts.len;
-    let blocks = (len as usize).div_ceil(BLOCK_ROWS);
-    if std::env::var_os("SEGQ_THREADS").is_some() && blocks >= 16 {
-        let half = blocks / 2;
-        let node = &node;
-        return std::thread::scope(|s| {
-            let other = s.spawn(move || {
-                let mut n = 0u64;
-                run_block_range(node, len, half..blocks, |_, w| n += kernels::popcount(&w[..]));
-                n
-            });
-            let mut n = 0u64;
-            run_block_range(node, len, 0..half, |_, w| n += kernels::popcount(&w[..]));
-            n + other.join().expect("worker")
-        });
-    }
     let mut n = 0u64;
     run_blocks(&node, store.contacts.len, |_, w| n += kernels::popcount(&w[..]));
     n
@@ -78,8 +62,19 @@ pub fn count(plan: &Plan, store: &Store) -> u64 {
 pub fn ids(plan: &Plan, store: &Store) -> Vec<u32> {
     let mut cx = Context::new(store);
     let node = cx.prepare(plan, &store.contacts);
-    let mut out = Vec::new();
-    run_blocks(&node, store.contacts.len, |b, w| bits::push_set_bits(&w[..], b * BLOCK_ROWS, &mut out));
+    let mut out: Vec<u32> = Vec::with_capacity(node.exact_count().unwrap_or(0) as usize);
+    run_blocks(&node, store.contacts.len, |b, w| {
+        out.reserve(kernels::popcount(&w[..]) as usize);
+        let base = (b * BLOCK_ROWS) as u32;
+        for (i, &word) in w.iter().enumerate() {
+            let mut x = word;
+            let at = base + (i as u32) * 64;
+            while x != 0 {
+                out.push(at + x.trailing_zeros());
+                x &= x - 1;
+            }
+        }
+    });
     out
 }
 
@@ -184,7 +179,7 @@ impl Node<'_> {
             Node::Nothing => Some(0),
             Node::Rows(r) => Some(r.bits().len()),
             Node::AnyOf { exact, .. } => *exact,
-            Node::Range { col, plan } if plan.edges.is_empty() => Some(plan.inside_count).filter(|_| col.buckets() > 0),
+            Node::Range { plan, .. } if plan.edges.is_empty() => Some(plan.inside_count),
             _ => None,
         }
     }
@@ -346,7 +341,7 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
         (Test::Duplicate { fold }, ColumnData::Dict(d)) => Node::Rows(Rows::Stored(d.duplicate_bits(*fold))),
         (Test::Range { lo, hi }, ColumnData::Num(n)) => match n.range_plan(*lo, *hi) {
             None => Node::Nothing,
-            Some(p) if p.edges.is_empty() && p.inside == Some((0, n.buckets())) => Node::Rows(Rows::Stored(n.present_bits())),
+            Some(p) if p.is_everything(n.coarse_buckets()) => Node::Rows(Rows::Stored(n.present_bits())),
             Some(plan) => Node::Range { col: n, plan },
         },
         (Test::NumIn(keys), ColumnData::Num(n)) => {
@@ -423,6 +418,11 @@ fn dict_codes<'a>(d: &'a crate::store::column::DictColumn, codes: Vec<u32>) -> N
 
 // ------------------------------------------------------------- per block
 
+/// Whether a range's superset (its coarse span) holds rows out of range.
+fn needs_refining(plan: &RangePlan) -> bool {
+    !plan.edges.is_empty() || !plan.fine_outside.is_empty()
+}
+
 /// Estimated ns to AND or OR a chunk into a word buffer.
 fn chunk_cost(c: &Chunk) -> u64 {
     match c {
@@ -434,7 +434,7 @@ fn chunk_cost(c: &Chunk) -> u64 {
 
 /// Estimated ns to test one row by its code or key: the rows of a mask
 /// are far apart, so each test is a cache miss (overlapped with others).
-const PROBE_COST: u64 = 6;
+const PROBE_COST: u64 = 20;
 
 fn popcount(m: &Words) -> u64 {
     kernels::popcount(&m[..])
@@ -452,7 +452,7 @@ fn filter(node: &Node<'_>, b: usize, m: &mut Words, pool: &mut Pool) {
             let mut deferred = false;
             for c in children {
                 match c {
-                    Node::Range { col, plan } if !plan.edges.is_empty() => {
+                    Node::Range { col, plan } if needs_refining(plan) => {
                         range_superset(col, plan, b, m);
                         deferred = true;
                     }
@@ -465,8 +465,8 @@ fn filter(node: &Node<'_>, b: usize, m: &mut Words, pool: &mut Pool) {
             if deferred {
                 for c in children {
                     if let Node::Range { col, plan } = c {
-                        if !plan.edges.is_empty() {
-                            refine_range(col, plan, b, m);
+                        if needs_refining(plan) {
+                            refine_range(col, plan, b, m, pool);
                         }
                     }
                 }
@@ -507,13 +507,32 @@ fn filter(node: &Node<'_>, b: usize, m: &mut Words, pool: &mut Pool) {
                 one.chunk(b).and_into(m);
                 return;
             }
-            let mut any = pool.take();
-            any.fill(0);
+            // Dense chunks are ORed and ANDed in one pass; the others first
+            // go into a buffer that joins them as one more dense source.
+            let mut dense: Vec<&[u64]> = Vec::with_capacity(bits.len() + 1);
+            let mut rest = None;
             for x in bits {
-                x.chunk(b).or_into(&mut any);
+                match x.chunk(b) {
+                    Chunk::Dense { words, .. } => dense.push(&words[..]),
+                    Chunk::Empty => {}
+                    Chunk::Full => return,
+                    sparse => {
+                        let any = rest.get_or_insert_with(|| {
+                            let mut w = pool.take();
+                            w.fill(0);
+                            w
+                        });
+                        sparse.or_into(any);
+                    }
+                }
             }
-            kernels::and_assign(&mut m[..], &any[..]);
-            pool.give(any);
+            if let Some(any) = &rest {
+                dense.push(&any[..]);
+            }
+            kernels::and_any_assign(&mut m[..], &dense);
+            if let Some(any) = rest {
+                pool.give(any);
+            }
         }
         Node::Range { col, plan } => filter_range(col, plan, b, m, pool),
         Node::AccountIn { account_of, accounts } => {
@@ -601,60 +620,106 @@ fn probe_keys(col: &NumColumn, b: usize, m: &mut Words, ra: i64, rb: i64) {
     }
 }
 
-/// Rows of every bucket a range touches: `m &= ge(first) - ge(last + 1)`.
+/// Rows of every coarse bucket a range touches (a superset of its rows).
 fn range_superset(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words) {
-    let mut first = usize::MAX;
-    let mut last = 0;
-    if let Some((a, c)) = plan.inside {
-        first = a;
-        last = c - 1;
-    }
-    for &e in &plan.edges {
-        first = first.min(e);
-        last = last.max(e);
-    }
-    col.buckets_from(first).chunk(b).and_into(m);
-    if last + 1 < col.buckets() {
-        col.buckets_from(last + 1).chunk(b).andnot_into(m);
+    let (a, c) = plan.span;
+    match (col.buckets_from(a).chunk(b), col.buckets_from(c).chunk(b)) {
+        (Chunk::Dense { words: x, .. }, Chunk::Dense { words: y, .. }) => kernels::and_andnot_assign(&mut m[..], &x[..], &y[..]),
+        (x, y) => {
+            x.and_into(m);
+            y.andnot_into(m);
+        }
     }
 }
 
-/// After [`range_superset`]: drops rows of partly covered buckets whose key
-/// is out of range, testing either every row of `m` or the rows of `m` in
-/// those buckets, whichever is fewer.
-fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words) {
+/// Estimated ns to read the chunks of block `b` of some fine buckets.
+fn fine_cost(col: &NumColumn, fines: &[usize], b: usize) -> u64 {
+    fines.iter().map(|&f| chunk_cost(col.bucket_rows(f).chunk(b))).sum()
+}
+
+/// After [`range_superset`]: keeps the rows of `m` that are in range, by
+/// whichever is cheapest — testing each row's key, removing the fine buckets
+/// that lie outside, or rebuilding from the buckets that lie inside.
+fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool) {
     let Some((ra, rb)) = col.keys.block_opt(b).and_then(|kb| kb.raw_bounds(plan.lo, plan.hi)) else {
         m.fill(0);
         return;
     };
-    let edge_cost: u64 = plan.edges.iter().map(|&e| chunk_cost(col.bucket_rows(e).chunk(b))).sum();
-    if popcount(m) * PROBE_COST <= edge_cost {
+    let edges = fine_cost(col, &plan.edges, b);
+    let outside = fine_cost(col, &plan.fine_outside, b);
+    if outside + edges > 100 && popcount(m) * PROBE_COST <= outside + edges {
         probe_keys(col, b, m, ra, rb);
         return;
     }
-    let kb = col.keys.block(b);
-    match &kb.raw {
-        Raw::Const => {
-            if !(ra <= 0 && 0 <= rb) {
-                for &e in &plan.edges {
-                    col.bucket_rows(e).chunk(b).andnot_into(m);
-                }
-            }
-        }
-        Raw::U8(v) => refine_edges(col, plan, b, m, |x| (ra..=rb).contains(&(v[x] as i64))),
-        Raw::U16(v) => refine_edges(col, plan, b, m, |x| (ra..=rb).contains(&(v[x] as i64))),
-        Raw::U32(v) => refine_edges(col, plan, b, m, |x| (ra..=rb).contains(&(v[x] as i64))),
-        Raw::I64(v) => refine_edges(col, plan, b, m, |x| (ra..=rb).contains(&v[x])),
+    let inside = fine_cost(col, &plan.fine_inside, b) + plan.coarse_inside.map_or(0, |_| 2 * chunk_cost(&Chunk::Full));
+    if inside < outside {
+        rebuild_range(col, plan, b, m, pool, ra, rb);
+        return;
+    }
+    for &f in &plan.fine_outside {
+        col.bucket_rows(f).chunk(b).andnot_into(m);
+    }
+    if !plan.edges.is_empty() {
+        edge_candidates(col, &plan.edges, b, m, |m, c, kb| {
+            drop_failing(m, c, |x| {
+                let raw = kb.raw_at(x);
+                ra <= raw && raw <= rb
+            })
+        });
     }
 }
 
-/// Clears rows of `m` in the plan's edge buckets for which `ok` is false.
-#[inline]
-fn refine_edges(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, ok: impl Fn(usize) -> bool) {
+/// `m &= rows(range)`, from the buckets inside the range (exact).
+fn rebuild_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool, ra: i64, rb: i64) {
+    let mut before = pool.take();
+    before.copy_from_slice(&m[..]);
+    match plan.coarse_inside {
+        Some((a, c)) => {
+            col.buckets_from(a).chunk(b).and_into(m);
+            col.buckets_from(c).chunk(b).andnot_into(m);
+        }
+        None => m.fill(0),
+    }
+    for &f in &plan.fine_inside {
+        match col.bucket_rows(f).chunk(b) {
+            Chunk::Empty => {}
+            Chunk::Sparse(s) => {
+                for &x in s.iter() {
+                    let (i, bit) = ((x >> 6) as usize, 1u64 << (x & 63));
+                    m[i] |= before[i] & bit;
+                }
+            }
+            Chunk::Dense { words, .. } => {
+                for i in 0..WORDS {
+                    m[i] |= before[i] & words[i];
+                }
+            }
+            Chunk::Full => m.copy_from_slice(&before[..]),
+        }
+    }
+    if !plan.edges.is_empty() {
+        edge_candidates(col, &plan.edges, b, &*before, |_, c, kb| {
+            for &x in c {
+                let x = x as usize;
+                let raw = kb.raw_at(x);
+                let keep = u64::from(ra <= raw && raw <= rb);
+                m[x >> 6] |= keep << (x & 63);
+            }
+        });
+    }
+    pool.give(before);
+}
+
+/// Gathers the rows of `m` in the given fine buckets and hands them, with
+/// the block's keys, to `test`.
+fn edge_candidates<M>(col: &NumColumn, edges: &[usize], b: usize, m: M, test: impl FnOnce(M, &[u16], &crate::store::column::KeyBlock))
+where
+    M: std::ops::Deref<Target = Words>,
+{
     CANDIDATES.with(|c| {
         let mut c = c.borrow_mut();
         c.clear();
-        for &e in &plan.edges {
+        for &e in edges {
             match col.bucket_rows(e).chunk(b) {
                 Chunk::Empty => {}
                 Chunk::Sparse(s) => c.extend(s.iter().filter(|&&x| m[(x >> 6) as usize] & (1 << (x & 63)) != 0)),
@@ -670,69 +735,21 @@ fn refine_edges(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, ok: 
                 Chunk::Full => bits::push_set_bits(&m[..], 0, &mut c),
             }
         }
-        drop_failing(m, &c, ok);
+        test(m, &c, col.keys.block(b));
     });
 }
 
 fn filter_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool) {
-    let kb = col.keys.block_opt(b);
-    let Some((ra, rb)) = kb.and_then(|kb| kb.raw_bounds(plan.lo, plan.hi)) else {
+    let Some((ra, rb)) = col.keys.block_opt(b).and_then(|kb| kb.raw_bounds(plan.lo, plan.hi)) else {
         m.fill(0);
         return;
     };
-    let inside = plan.inside.map_or(0, |(a, c)| {
-        chunk_cost(col.buckets_from(a).chunk(b)) + if c < col.buckets() { chunk_cost(col.buckets_from(c).chunk(b)) } else { 0 }
-    });
-    let edges: u64 = plan.edges.iter().map(|&e| chunk_cost(col.bucket_rows(e).chunk(b))).sum();
-    let dense = inside + edges;
+    let dense = fine_cost(col, &plan.fine_inside, b) + fine_cost(col, &plan.edges, b) + plan.coarse_inside.map_or(0, |_| 700);
     if dense > 200 && popcount(m) * PROBE_COST < dense {
         probe_keys(col, b, m, ra, rb);
         return;
     }
-    let mut before = None;
-    if !plan.edges.is_empty() {
-        let mut copy = pool.take();
-        copy.copy_from_slice(&m[..]);
-        before = Some(copy);
-    }
-    match plan.inside {
-        Some((a, c)) => {
-            col.buckets_from(a).chunk(b).and_into(m);
-            if c < col.buckets() {
-                col.buckets_from(c).chunk(b).andnot_into(m);
-            }
-        }
-        None => m.fill(0),
-    }
-    if let Some(before) = before {
-        let kb = col.keys.block(b);
-        for &e in &plan.edges {
-            let edge = col.bucket_rows(e).chunk(b);
-            let mut test = |x: usize| {
-                if before[x >> 6] & (1 << (x & 63)) != 0 {
-                    let raw = kb.raw_at(x);
-                    if ra <= raw && raw <= rb {
-                        m[x >> 6] |= 1 << (x & 63);
-                    }
-                }
-            };
-            match edge {
-                Chunk::Empty => {}
-                Chunk::Sparse(s) => s.iter().for_each(|&x| test(x as usize)),
-                Chunk::Dense { words, .. } => {
-                    for i in 0..WORDS {
-                        let mut x = words[i] & before[i];
-                        while x != 0 {
-                            test(i * 64 + x.trailing_zeros() as usize);
-                            x &= x - 1;
-                        }
-                    }
-                }
-                Chunk::Full => (0..BLOCK_ROWS).for_each(&mut test),
-            }
-        }
-        pool.give(before);
-    }
+    rebuild_range(col, plan, b, m, pool, ra, rb);
 }
 
 // ------------------------------------------------------------ profiling

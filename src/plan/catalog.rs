@@ -10,8 +10,10 @@ pub struct FieldInfo {
     pub ty: FieldType,
     /// Enum/set values: declared (in order), or every value in the data.
     pub values: Option<Vec<String>>,
-    /// `values` lists every value that occurs (so an unknown one is worth a warning).
-    pub values_from_data: bool,
+    /// The values that occur in the data (for enum and set columns of a
+    /// store): a value declared in schema.toml but on no row is still worth
+    /// a warning.
+    pub occurring: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -34,17 +36,37 @@ impl TableCatalog {
             .columns
             .iter()
             .map(|c| {
-                let declared_values = declared.and_then(|d| d.field(&c.name)).and_then(|f| f.values.clone());
-                let data_values = match &c.data {
-                    ColumnData::Dict(d) if matches!(c.ty, FieldType::Enum { .. }) => Some(d.values_vec().to_vec()),
-                    ColumnData::Set(s) => Some(s.values.clone()),
-                    _ => None,
+                let declared_values = declared
+                    .and_then(|d| d.field(&c.name))
+                    .and_then(|f| f.values.clone());
+                let (data_values, occurring) = match &c.data {
+                    ColumnData::Dict(d) if matches!(c.ty, FieldType::Enum { .. }) => {
+                        let all = d.values_vec().to_vec();
+                        let used = all
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| d.count(*i as u32) > 0)
+                            .map(|(_, v)| v.clone())
+                            .collect();
+                        (Some(all), Some(used))
+                    }
+                    ColumnData::Set(s) => {
+                        let used = s
+                            .values
+                            .iter()
+                            .zip(&s.bitmaps)
+                            .filter(|(_, b)| !b.is_empty())
+                            .map(|(v, _)| v.clone())
+                            .collect();
+                        (Some(s.values.clone()), Some(used))
+                    }
+                    _ => (None, None),
                 };
                 FieldInfo {
                     name: c.name.clone(),
                     ty: c.ty.clone(),
-                    values_from_data: data_values.is_some(),
                     values: declared_values.or(data_values),
+                    occurring,
                 }
             })
             .collect();
@@ -60,7 +82,7 @@ impl TableCatalog {
                     name: f.name.clone(),
                     ty: f.ty.clone(),
                     values: f.values.clone(),
-                    values_from_data: false,
+                    occurring: None,
                 })
                 .collect(),
         }
@@ -77,7 +99,10 @@ impl Catalog {
     pub fn from_store(store: &Store) -> Catalog {
         Catalog {
             contacts: TableCatalog::from_table(&store.contacts, None),
-            accounts: store.accounts.as_ref().map(|a| TableCatalog::from_table(a, None)),
+            accounts: store
+                .accounts
+                .as_ref()
+                .map(|a| TableCatalog::from_table(a, None)),
         }
     }
 

@@ -45,7 +45,11 @@ pub fn check(expr: &Expr, ctx: &CheckContext<'_>) -> Result<Checked, Vec<Diagnos
 }
 
 /// Checks a segment definition by name (for `segq check` of files).
-pub fn check_segment(name: &str, ctx: &CheckContext<'_>, checker: &mut SegmentChecker) -> Result<Checked, Vec<Diagnostic>> {
+pub fn check_segment(
+    name: &str,
+    ctx: &CheckContext<'_>,
+    checker: &mut SegmentChecker,
+) -> Result<Checked, Vec<Diagnostic>> {
     let mut c = Checker::new(ctx);
     c.cache = std::mem::take(&mut checker.cache);
     let (source, def) = ctx.library.get(name).expect("segment exists");
@@ -127,11 +131,16 @@ impl<'a> Checker<'a> {
                 let query = self.expr(query);
                 // `account count (q) >= -1`: counts are whole and never negative
                 let n = match &n.kind {
-                    ValueKind::Number(t) if t.parse::<u64>().is_ok() => t.parse::<u64>().unwrap_or(0),
+                    ValueKind::Number(t) if t.parse::<u64>().is_ok() => {
+                        t.parse::<u64>().unwrap_or(0)
+                    }
                     _ => {
                         self.error(
-                            Diagnostic::error("a count is compared with a whole number of at least 0", n.span)
-                                .with_label("expected a whole number like `0` or `2`"),
+                            Diagnostic::error(
+                                "a count is compared with a whole number of at least 0",
+                                n.span,
+                            )
+                            .with_label("expected a whole number like `0` or `2`"),
                         );
                         0
                     }
@@ -169,9 +178,11 @@ impl<'a> Checker<'a> {
             let mut d = Diagnostic::error(format!("unknown segment `{name}`"), span);
             d = match did_you_mean(name, self.ctx.library.names()) {
                 Some(help) => d.with_label(help),
-                None if self.ctx.library.is_empty() => d
-                    .with_label("no segments are loaded")
-                    .with_help("define it in a .seg file under queries/, or pass --segments FILE_OR_DIR"),
+                None if self.ctx.library.is_empty() => {
+                    d.with_label("no segments are loaded").with_help(
+                        "define it in a .seg file under queries/, or pass --segments FILE_OR_DIR",
+                    )
+                }
                 None => d.with_label("no segment has this name"),
             };
             self.error(d);
@@ -179,10 +190,20 @@ impl<'a> Checker<'a> {
         };
         if let Some(at) = self.stack.iter().position(|(n, _, _)| n == name) {
             // `segment a = @b; segment b = @a;`
-            let cycle: Vec<&str> = self.stack[at..].iter().map(|(n, _, _)| n.as_str()).chain([name]).collect();
-            let mut d = Diagnostic::error(format!("segments refer to each other in a cycle: {}", cycle.join(" → ")), span)
-                .in_source(self.source)
-                .with_label(format!("`{name}` refers back to itself here"));
+            let cycle: Vec<&str> = self.stack[at..]
+                .iter()
+                .map(|(n, _, _)| n.as_str())
+                .chain([name])
+                .collect();
+            let mut d = Diagnostic::error(
+                format!(
+                    "segments refer to each other in a cycle: {}",
+                    cycle.join(" → ")
+                ),
+                span,
+            )
+            .in_source(self.source)
+            .with_label(format!("`{name}` refers back to itself here"));
             for (n, s, src) in self.stack[at + 1..].iter() {
                 d = d.with_secondary(*src, *s, format!("`{n}` is used here"));
             }
@@ -249,8 +270,13 @@ impl<'a> Checker<'a> {
         };
         let Some((index, info)) = table.field(&p.field.name) else {
             // `replies_3d > 2`
-            let what = if p.field.account { "account field" } else { "field" };
-            let mut d = Diagnostic::error(format!("unknown {what} `{}`", p.field.name), p.field.span);
+            let what = if p.field.account {
+                "account field"
+            } else {
+                "field"
+            };
+            let mut d =
+                Diagnostic::error(format!("unknown {what} `{}`", p.field.name), p.field.span);
             d = match did_you_mean(&p.field.name, table.names()) {
                 Some(help) => d.with_label(help),
                 None => d.with_label("no such field").with_help(format!(
@@ -314,9 +340,12 @@ impl<'a> Checker<'a> {
                 } else {
                     // `role and x = 1`
                     self.error(
-                        Diagnostic::error(format!("`{}` is {}, not a bool", info.name, article(ty)), p.field.span)
-                            .with_label("a field on its own must be a bool")
-                            .with_help(format!("compare it, e.g. `{} is present`", info.name)),
+                        Diagnostic::error(
+                            format!("`{}` is {}, not a bool", info.name, article(ty)),
+                            p.field.span,
+                        )
+                        .with_label("a field on its own must be a bool")
+                        .with_help(format!("compare it, e.g. `{} is present`", info.name)),
                     );
                     None
                 }
@@ -345,14 +374,26 @@ impl<'a> Checker<'a> {
                 })
             }
             PredOp::Text { op, value } => {
-                if !matches!(ty, FieldType::String | FieldType::Enum { .. } | FieldType::Ref) {
+                if !matches!(
+                    ty,
+                    FieldType::String | FieldType::Enum { .. } | FieldType::Ref
+                ) {
                     // `score contains 5`, `created_at matches "x"`
                     self.error(
                         Diagnostic::error(
-                            format!("`{}` applies to text fields, and `{}` is {}", op.as_str(), info.name, article(ty)),
+                            format!(
+                                "`{}` applies to text fields, and `{}` is {}",
+                                op.as_str(),
+                                info.name,
+                                article(ty)
+                            ),
                             p.span,
                         )
-                        .with_label(format!("`{}` is {}", info.name, article(ty))),
+                        .with_label(format!(
+                            "`{}` is {}",
+                            info.name,
+                            article(ty)
+                        )),
                     );
                     return None;
                 }
@@ -377,7 +418,13 @@ impl<'a> Checker<'a> {
                                     _ => "invalid regular expression".to_string(),
                                 };
                                 let detail = e.to_string();
-                                let last = detail.lines().rev().find(|l| l.starts_with("error:")).unwrap_or("").trim_start_matches("error: ").to_string();
+                                let last = detail
+                                    .lines()
+                                    .rev()
+                                    .find(|l| l.starts_with("error:"))
+                                    .unwrap_or("")
+                                    .trim_start_matches("error: ")
+                                    .to_string();
                                 let mut d = Diagnostic::error(msg, value.span);
                                 if !last.is_empty() {
                                     d = d.with_label(last);
@@ -394,9 +441,19 @@ impl<'a> Checker<'a> {
                 if *ty != FieldType::Set {
                     // `role has champion`
                     self.error(
-                        Diagnostic::error(format!("`has` applies to set fields, and `{}` is {}", info.name, article(ty)), p.span)
-                            .with_label(format!("`{}` is {}", info.name, article(ty)))
-                            .with_help(format!("use `{} = value` or `{} in [..]`", info.name, info.name)),
+                        Diagnostic::error(
+                            format!(
+                                "`has` applies to set fields, and `{}` is {}",
+                                info.name,
+                                article(ty)
+                            ),
+                            p.span,
+                        )
+                        .with_label(format!("`{}` is {}", info.name, article(ty)))
+                        .with_help(format!(
+                            "use `{} = value` or `{} in [..]`",
+                            info.name, info.name
+                        )),
                     );
                     return None;
                 }
@@ -424,7 +481,11 @@ impl<'a> Checker<'a> {
                 }))
             }
             PredOp::Before { value } | PredOp::After { value } => {
-                let word = if matches!(p.op, PredOp::Before { .. }) { "before" } else { "after" };
+                let word = if matches!(p.op, PredOp::Before { .. }) {
+                    "before"
+                } else {
+                    "after"
+                };
                 self.require_temporal(info, p, word)?;
                 let at = self.instant(value)?;
                 Some(leaf(if word == "before" {
@@ -449,7 +510,11 @@ impl<'a> Checker<'a> {
         }
         self.error(
             Diagnostic::error(
-                format!("`{word}` applies to dates, and `{}` is {}", info.name, article(&info.ty)),
+                format!(
+                    "`{word}` applies to dates, and `{}` is {}",
+                    info.name,
+                    article(&info.ty)
+                ),
                 p.span,
             )
             .with_label(format!("`{}` is {}", info.name, article(&info.ty))),
@@ -465,8 +530,11 @@ impl<'a> Checker<'a> {
             other => {
                 // `title contains 30d`
                 self.error(
-                    Diagnostic::error(format!("expected {what}, found {}", other.describe()), v.span)
-                        .with_label("quote it to use it as text"),
+                    Diagnostic::error(
+                        format!("expected {what}, found {}", other.describe()),
+                        v.span,
+                    )
+                    .with_label("quote it to use it as text"),
                 );
                 None
             }
@@ -475,28 +543,49 @@ impl<'a> Checker<'a> {
 
     /// `role = champoin`: a warning, as the value may appear in new data
     fn warn_unknown_value(&mut self, info: &FieldInfo, text: &str, span: Span) {
-        let Some(values) = &info.values else { return };
+        let Some(values) = info.occurring.as_ref().or(info.values.as_ref()) else {
+            return;
+        };
         if values.iter().any(|v| v == text) {
             return;
         }
         let near = nearest(text, values.iter().map(String::as_str), 3);
-        let source = if info.values_from_data { "occurs in the data" } else { "is declared" };
+        let source = if info.occurring.is_some() {
+            "occurs in the data"
+        } else {
+            "is declared"
+        };
         let mut d = Diagnostic::warning(format!("`{text}` never occurs in `{}`", info.name), span);
         d = if near.is_empty() {
-            d.with_label(format!("no such value {source}")).with_help(format!(
-                "values are: {}",
-                values.iter().take(20).cloned().collect::<Vec<_>>().join(", ")
-            ))
+            d.with_label(format!("no such value {source}"))
+                .with_help(format!(
+                    "values are: {}",
+                    values
+                        .iter()
+                        .take(20)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
         } else {
             d.with_label(format!(
                 "did you mean {}?",
-                near.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" or ")
+                near.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ))
         };
         self.warn(d);
     }
 
-    fn compare(&mut self, info: &FieldInfo, op: CmpOp, value: &Value, leaf: &dyn Fn(Test) -> Plan) -> Option<Plan> {
+    fn compare(
+        &mut self,
+        info: &FieldInfo,
+        op: CmpOp,
+        value: &Value,
+        leaf: &dyn Fn(Test) -> Plan,
+    ) -> Option<Plan> {
         let ty = &info.ty;
         match ty {
             FieldType::Enum { .. } | FieldType::String | FieldType::Ref => {
@@ -509,16 +598,30 @@ impl<'a> Checker<'a> {
                     }
                 };
                 let ordered = matches!(ty, FieldType::Enum { ordered: true });
-                if let (FieldType::Enum { .. }, ValueKind::Number(_), Some(values)) = (ty, &value.kind, &info.values) {
+                if let (FieldType::Enum { .. }, ValueKind::Number(_), Some(values)) =
+                    (ty, &value.kind, &info.values)
+                {
                     if !values.is_empty() && !values.iter().any(|v| v.parse::<f64>().is_ok()) {
                         // `stage = 3`: enum field compared with a number
                         self.error(
                             Diagnostic::error(
-                                format!("type mismatch: `{}` is {}, but this is a number", info.name, article(ty)),
+                                format!(
+                                    "type mismatch: `{}` is {}, but this is a number",
+                                    info.name,
+                                    article(ty)
+                                ),
                                 value.span,
                             )
                             .with_label(format!("expected a value of `{}`", info.name))
-                            .with_help(format!("values are: {}", values.iter().take(20).cloned().collect::<Vec<_>>().join(", "))),
+                            .with_help(format!(
+                                "values are: {}",
+                                values
+                                    .iter()
+                                    .take(20)
+                                    .cloned()
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
                         );
                         return None;
                     }
@@ -529,19 +632,28 @@ impl<'a> Checker<'a> {
                             self.warn_unknown_value(info, &text, value.span);
                         }
                         let eq = leaf(Test::DictIn(vec![text]));
-                        Some(if op == CmpOp::Eq { eq } else { Self::present_and_not(leaf, eq) })
+                        Some(if op == CmpOp::Eq {
+                            eq
+                        } else {
+                            Self::present_and_not(leaf, eq)
+                        })
                     }
                     _ if ordered => {
                         let values = info.values.as_deref().unwrap_or(&[]);
                         let Some(pos) = values.iter().position(|v| *v == text) else {
                             // `stage >= oportunity`
                             let mut d = Diagnostic::error(
-                                format!("`{text}` is not a value of the ordered enum `{}`", info.name),
+                                format!(
+                                    "`{text}` is not a value of the ordered enum `{}`",
+                                    info.name
+                                ),
                                 value.span,
                             );
                             d = match did_you_mean(&text, values.iter().map(String::as_str)) {
                                 Some(h) => d.with_label(h),
-                                None => d.with_label("unknown value").with_help(format!("in order: {}", values.join(" < "))),
+                                None => d
+                                    .with_label("unknown value")
+                                    .with_help(format!("in order: {}", values.join(" < "))),
                             };
                             self.error(d);
                             return None;
@@ -557,7 +669,12 @@ impl<'a> Checker<'a> {
                     _ => {
                         // `role < champion` on an unordered enum, `email > "a"`
                         let mut d = Diagnostic::error(
-                            format!("`{}` needs an ordered field, and `{}` is {}", op.as_str(), info.name, article(ty)),
+                            format!(
+                                "`{}` needs an ordered field, and `{}` is {}",
+                                op.as_str(),
+                                info.name,
+                                article(ty)
+                            ),
                             value.span,
                         )
                         .with_label("cannot order these values");
@@ -583,8 +700,11 @@ impl<'a> Checker<'a> {
                     CmpOp::Ne => Some(leaf(Test::Bool(!b))),
                     _ => {
                         self.error(
-                            Diagnostic::error(format!("`{}` does not apply to bools", op.as_str()), value.span)
-                                .with_label("use `=` or `!=`"),
+                            Diagnostic::error(
+                                format!("`{}` does not apply to bools", op.as_str()),
+                                value.span,
+                            )
+                            .with_label("use `=` or `!=`"),
                         );
                         None
                     }
@@ -606,9 +726,15 @@ impl<'a> Checker<'a> {
             FieldType::Set => {
                 // `tags = webinar`
                 self.error(
-                    Diagnostic::error(format!("`{}` is a set; compare its members with `has`", info.name), value.span)
-                        .with_label("sets hold several values")
-                        .with_help(format!("write `{} has {}` or `{} has any [..]`", info.name, value, info.name)),
+                    Diagnostic::error(
+                        format!("`{}` is a set; compare its members with `has`", info.name),
+                        value.span,
+                    )
+                    .with_label("sets hold several values")
+                    .with_help(format!(
+                        "write `{} has {}` or `{} has any [..]`",
+                        info.name, value, info.name
+                    )),
                 );
                 None
             }
@@ -620,17 +746,28 @@ impl<'a> Checker<'a> {
         let expected = match info.ty {
             FieldType::Int | FieldType::Float => "a number",
             FieldType::Bool => "`true` or `false`",
-            FieldType::Date | FieldType::DateTime => "a date like `2026-01-31`, `today` or `30d ago`",
+            FieldType::Date | FieldType::DateTime => {
+                "a date like `2026-01-31`, `today` or `30d ago`"
+            }
             FieldType::Set => "a member value",
             _ => "a word or a quoted string",
         };
         let mut d = Diagnostic::error(
-            format!("type mismatch: `{}` is {}, but this is {found}", info.name, article(&info.ty)),
+            format!(
+                "type mismatch: `{}` is {}, but this is {found}",
+                info.name,
+                article(&info.ty)
+            ),
             value.span,
         )
         .with_label(format!("expected {expected}"));
-        if let (FieldType::Date | FieldType::DateTime, ValueKind::Duration { amount, unit }) = (&info.ty, &value.kind) {
-            d = d.with_help(format!("a duration needs `ago`: `{amount}{} ago`", unit.as_str()));
+        if let (FieldType::Date | FieldType::DateTime, ValueKind::Duration { amount, unit }) =
+            (&info.ty, &value.kind)
+        {
+            d = d.with_help(format!(
+                "a duration needs `ago`: `{amount}{} ago`",
+                unit.as_str()
+            ));
         }
         self.error(d);
     }
@@ -641,10 +778,9 @@ impl<'a> Checker<'a> {
                 Ok(i) => return Some(Number::Int(i)),
                 Err(_) => {
                     // `score > 99999999999999999999`
-                    self.error(
-                        Diagnostic::error("integer out of range", span)
-                            .with_label(format!("integers lie between {} and {}", i64::MIN, i64::MAX)),
-                    );
+                    self.error(Diagnostic::error("integer out of range", span).with_label(
+                        format!("integers lie between {} and {}", i64::MIN, i64::MAX),
+                    ));
                     return None;
                 }
             }
@@ -662,8 +798,14 @@ impl<'a> Checker<'a> {
     fn duration(&mut self, v: &Value) -> Option<i64> {
         let ValueKind::Duration { amount, unit } = &v.kind else {
             self.error(
-                Diagnostic::error(format!("expected a duration like `30d`, found {}", v.kind.describe()), v.span)
-                    .with_label("units are h, d, w, mo (30 days) and y (365 days)"),
+                Diagnostic::error(
+                    format!(
+                        "expected a duration like `30d`, found {}",
+                        v.kind.describe()
+                    ),
+                    v.span,
+                )
+                .with_label("units are h, d, w, mo (30 days) and y (365 days)"),
             );
             return None;
         };
@@ -678,7 +820,10 @@ impl<'a> Checker<'a> {
             .and_then(|n| n.checked_mul(unit.seconds()))
             .and_then(|s| s.checked_mul(time::MICROS_PER_SECOND));
         if micros.is_none() {
-            self.error(Diagnostic::error("duration out of range", span).with_label("too long to represent"));
+            self.error(
+                Diagnostic::error("duration out of range", span)
+                    .with_label("too long to represent"),
+            );
         }
         micros
     }
@@ -690,7 +835,10 @@ impl<'a> Checker<'a> {
                 let at = time::parse_date(d);
                 if at.is_none() {
                     // `closed_on > 2026-02-30`
-                    self.error(Diagnostic::error(format!("invalid date `{d}`"), v.span).with_label("no such day"));
+                    self.error(
+                        Diagnostic::error(format!("invalid date `{d}`"), v.span)
+                            .with_label("no such day"),
+                    );
                 }
                 at
             }
@@ -721,8 +869,11 @@ impl<'a> Checker<'a> {
             other => {
                 // `last_activity > "yesterday"`
                 self.error(
-                    Diagnostic::error(format!("expected a date, found {}", other.describe()), v.span)
-                        .with_label("expected a date like `2026-01-31`, `today` or `30d ago`"),
+                    Diagnostic::error(
+                        format!("expected a date, found {}", other.describe()),
+                        v.span,
+                    )
+                    .with_label("expected a date like `2026-01-31`, `today` or `30d ago`"),
                 );
                 None
             }
@@ -765,7 +916,10 @@ fn key_compare(op: CmpOp, k: i64, leaf: &dyn Fn(Test) -> Plan) -> Plan {
     let range = |lo, hi| leaf(Test::Range { lo, hi });
     match op {
         CmpOp::Eq => leaf(Test::NumIn(vec![k])),
-        CmpOp::Ne => Plan::And(vec![leaf(Test::Present), Plan::Not(Box::new(leaf(Test::NumIn(vec![k]))))]),
+        CmpOp::Ne => Plan::And(vec![
+            leaf(Test::Present),
+            Plan::Not(Box::new(leaf(Test::NumIn(vec![k])))),
+        ]),
         CmpOp::Lt => range(Bound::Unbounded, Bound::Excluded(k)),
         CmpOp::Le => range(Bound::Unbounded, Bound::Included(k)),
         CmpOp::Gt => range(Bound::Excluded(k), Bound::Unbounded),
@@ -778,7 +932,9 @@ fn key_compare(op: CmpOp, k: i64, leaf: &dyn Fn(Test) -> Plan) -> Plan {
 fn merge_in(alts: Vec<Plan>) -> Plan {
     let mut merged: Option<Leaf> = None;
     for alt in &alts {
-        let Plan::Leaf(l) = alt else { return Plan::Or(alts) };
+        let Plan::Leaf(l) = alt else {
+            return Plan::Or(alts);
+        };
         match (&mut merged, &l.test) {
             (None, Test::DictIn(_) | Test::NumIn(_) | Test::Bool(_)) => merged = Some(l.clone()),
             (Some(m), Test::DictIn(v)) => match &mut m.test {
@@ -812,7 +968,11 @@ fn merge_in(alts: Vec<Plan>) -> Plan {
 
 fn article(ty: &FieldType) -> String {
     let name = ty.name();
-    let a = if matches!(name.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') { "an" } else { "a" };
+    let a = if matches!(name.as_bytes()[0], b'a' | b'e' | b'i' | b'o' | b'u') {
+        "an"
+    } else {
+        "a"
+    };
     format!("{a} {name}")
 }
 
@@ -840,13 +1000,21 @@ mod enum_number_tests {
     fn check_rejects_number_vs_enum() {
         for q in ["stage = 3", "stage in [lead, 3]", "stage >= 2"] {
             let errs = check_text(SCHEMA, q).expect_err(q);
-            assert!(errs[0].message.contains("`stage` is an ordered enum, but this is a number"), "{q}: {errs:?}");
+            assert!(
+                errs[0]
+                    .message
+                    .contains("`stage` is an ordered enum, but this is a number"),
+                "{q}: {errs:?}"
+            );
         }
     }
 
     #[test]
     fn check_accepts_numbers_for_numeric_enum_values() {
         assert!(check_text(SCHEMA, "size = 10").is_ok());
-        assert!(check_text(SCHEMA, "stage = \"3\"").is_ok(), "a quoted value is text: a warning at most");
+        assert!(
+            check_text(SCHEMA, "stage = \"3\"").is_ok(),
+            "a quoted value is text: a warning at most"
+        );
     }
 }

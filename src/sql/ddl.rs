@@ -166,7 +166,8 @@ pub fn ddl(layout: &Layout, d: Dialect) -> String {
     match d {
         Dialect::Sqlite => out.push_str(
             "-- dates are TEXT 'YYYY-MM-DD', date-times TEXT 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), bools 0/1;\n\
-             -- set fields are tables <table>_<field>(<table>_id, value). `matches` needs a REGEXP function.\n",
+             -- set fields are tables contact_<field>(contact_id, value) and account_<field>(account_id, value);\n\
+             -- `matches` needs a REGEXP function (the sqlite3 shell has one; register one elsewhere).\n",
         ),
         Dialect::Clickhouse => out.push_str("-- set fields are Array(String); an empty array is a missing set.\n"),
         Dialect::Spark => out.push_str("-- run with spark.sql.session.timeZone = UTC: timestamps are UTC.\n"),

@@ -50,10 +50,8 @@ pub fn bits_from_predicate(len: u32, mut keep: impl FnMut(usize) -> bool) -> Bit
 }
 
 fn hash_str(s: &str) -> u64 {
-    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
-    STATE
-        .get_or_init(|| ahash::RandomState::with_seeds(0x5e9, 0x51ce, 0xc0de, 0xda7a))
-        .hash_one(s)
+    static STATE: ahash::RandomState = ahash::RandomState::with_seeds(0x5e9, 0x51ce, 0xc0de, 0xda7a);
+    STATE.hash_one(s)
 }
 
 // --------------------------------------------------------------- offsets
@@ -179,6 +177,12 @@ impl Strings {
     #[inline]
     pub fn get(&self, i: usize) -> &str {
         &self.text[self.ends.range(i)]
+    }
+
+    /// Whether value `i` is `v` (bytes compared, no boundary checks).
+    #[inline]
+    pub fn is(&self, i: usize, v: &str) -> bool {
+        self.text.as_bytes().get(self.ends.range(i)) == Some(v.as_bytes())
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
@@ -753,7 +757,7 @@ impl DictColumn {
 
     pub fn code(&self, value: &str) -> Option<u32> {
         self.lookup()
-            .find(hash_str(value), |&c| &self.values[c as usize] == value)
+            .find(hash_str(value), |&c| self.values.is(c as usize, value))
             .copied()
     }
 
@@ -997,27 +1001,30 @@ pub fn key_float(k: i64) -> f64 {
     f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
 }
 
-/// Buckets of a numeric index: rows are split by key into at most about
-/// this many buckets of similar size (a heavy value gets its own).
-pub const NUM_BUCKETS: usize = 32;
-/// A bucket's rows in a block are stored dense above this many: a partly
-/// covered bucket is ANDed with the mask word by word, and only the rows in
-/// both are tested.
-const BUCKET_SPARSE_MAX: usize = 512;
+/// Fine buckets of a numeric index: rows are split by key into about this
+/// many buckets of similar size (never splitting a key; a heavy key alone).
+/// Columns with fewer distinct keys get one bucket per key, so every range
+/// on them is answered from bitmaps alone.
+pub const FINE_BUCKETS: usize = 1024;
+/// Coarse groups of consecutive fine buckets, each with a cumulative bitmap.
+pub const COARSE_BUCKETS: usize = 32;
 /// Up to this many distinct keys, their counts are kept (exact estimates,
 /// `.values`, duplicates).
 const EXACT_DISTINCT: usize = 4096;
 
-/// The index of a numeric column: rows split into buckets by key range.
+/// The index of a numeric column (see the module docs): fine buckets by
+/// key with their rows, grouped into coarse buckets with cumulative bitmaps.
 #[derive(Debug, Default)]
 struct NumIndex {
-    /// Smallest and largest key in each bucket; buckets ascend and are disjoint.
+    /// Smallest and largest key in each fine bucket; buckets ascend and are disjoint.
     min: Vec<i64>,
     max: Vec<i64>,
     counts: Vec<u64>,
-    /// Rows of each bucket.
+    /// Rows of each fine bucket.
     eq: Vec<Bits>,
-    /// `ge[i - 1]`: rows of buckets `i..` (rows of buckets `0..` are the present rows).
+    /// First fine bucket of each coarse bucket (`coarse[0] == 0`).
+    coarse: Vec<u32>,
+    /// `ge[k - 1]`: rows of coarse buckets `k..` (all of them: the present rows).
     ge: Vec<Bits>,
     /// Distinct keys with their counts, when there are few.
     distinct: Option<Vec<(i64, u64)>>,
@@ -1029,12 +1036,25 @@ pub struct RangePlan {
     /// Inclusive bounds on the key.
     pub lo: i64,
     pub hi: i64,
-    /// Buckets `a..b` lie wholly inside: their rows are `ge(a) - ge(b)`.
-    pub inside: Option<(usize, usize)>,
-    /// Buckets partly inside (at most two): each row's key must be tested.
+    /// Coarse buckets `a..b` touched by the range: `ge(a) - ge(b)` is a superset.
+    pub span: (usize, usize),
+    /// Coarse buckets `a..b` wholly inside the range.
+    pub coarse_inside: Option<(usize, usize)>,
+    /// Fine buckets inside the range, but not in `coarse_inside`.
+    pub fine_inside: Vec<usize>,
+    /// Fine buckets in `span` wholly outside the range.
+    pub fine_outside: Vec<usize>,
+    /// Fine buckets partly inside (at most two): each row's key is tested.
     pub edges: Vec<usize>,
-    /// Rows in the inside buckets.
+    /// Rows in fine buckets wholly inside the range.
     pub inside_count: u64,
+}
+
+impl RangePlan {
+    /// Whether the range keeps every present row.
+    pub fn is_everything(&self, coarse: usize) -> bool {
+        self.edges.is_empty() && self.fine_inside.is_empty() && self.coarse_inside == Some((0, coarse))
+    }
 }
 
 /// int, float, date and datetime columns: a packed key per row and a
@@ -1078,22 +1098,22 @@ impl NumColumn {
         &self.present_bits
     }
 
-    /// Number of buckets in the index.
-    pub fn buckets(&self) -> usize {
-        self.index.eq.len()
+    /// Number of coarse buckets.
+    pub fn coarse_buckets(&self) -> usize {
+        self.index.coarse.len()
     }
 
-    /// Rows of bucket `i`.
+    /// Rows of fine bucket `i`.
     pub fn bucket_rows(&self, i: usize) -> &Bits {
         &self.index.eq[i]
     }
 
-    /// Rows of buckets `i..` (the present rows for 0, none past the last).
-    pub fn buckets_from(&self, i: usize) -> &Bits {
+    /// Rows of coarse buckets `k..` (the present rows for 0, none past the last).
+    pub fn buckets_from(&self, k: usize) -> &Bits {
         static NONE: OnceLock<Bits> = OnceLock::new();
-        match i {
+        match k {
             0 => &self.present_bits,
-            i if i <= self.index.ge.len() => &self.index.ge[i - 1],
+            k if k <= self.index.ge.len() => &self.index.ge[k - 1],
             _ => NONE.get_or_init(Bits::new),
         }
     }
@@ -1102,33 +1122,49 @@ impl NumColumn {
     pub fn range_plan(&self, lo: Bound<i64>, hi: Bound<i64>) -> Option<RangePlan> {
         let (l, h) = inclusive(lo, hi)?;
         let ix = &self.index;
-        let mut inside: Option<(usize, usize)> = None;
-        let mut edges = Vec::new();
-        let mut inside_count = 0;
-        for i in 0..ix.eq.len() {
-            if ix.max[i] < l || ix.min[i] > h || ix.counts[i] == 0 {
-                continue;
-            }
-            if l <= ix.min[i] && ix.max[i] <= h {
-                inside = Some(match inside {
-                    None => (i, i + 1),
-                    Some((a, _)) => (a, i + 1),
-                });
-                inside_count += ix.counts[i];
-            } else {
-                edges.push(i);
-            }
-        }
-        if inside.is_none() && edges.is_empty() {
+        let nf = ix.eq.len();
+        // Fine buckets touched: first..last.
+        let first = ix.max.partition_point(|&m| m < l);
+        let last = ix.min.partition_point(|&m| m <= h);
+        if first >= last {
             return None;
         }
-        Some(RangePlan {
+        let coarse_of = |f: usize| ix.coarse.partition_point(|&c| c as usize <= f) - 1;
+        let coarse_end = |k: usize| ix.coarse.get(k + 1).map_or(nf, |&c| c as usize);
+        let (ca, cb) = (coarse_of(first), coarse_of(last - 1) + 1);
+        let inside = |f: usize| l <= ix.min[f] && ix.max[f] <= h;
+        let mut plan = RangePlan {
             lo: l,
             hi: h,
-            inside,
-            edges,
-            inside_count,
-        })
+            span: (ca, cb),
+            coarse_inside: None,
+            fine_inside: Vec::new(),
+            fine_outside: Vec::new(),
+            edges: Vec::new(),
+            inside_count: 0,
+        };
+        for k in ca..cb {
+            let fines = ix.coarse[k] as usize..coarse_end(k);
+            if fines.clone().all(|f| inside(f) || ix.counts[f] == 0) {
+                plan.coarse_inside = Some(match plan.coarse_inside {
+                    None => (k, k + 1),
+                    Some((a, _)) => (a, k + 1),
+                });
+                plan.inside_count += fines.map(|f| ix.counts[f]).sum::<u64>();
+                continue;
+            }
+            for f in fines {
+                if f < first || f >= last {
+                    plan.fine_outside.push(f);
+                } else if inside(f) {
+                    plan.fine_inside.push(f);
+                    plan.inside_count += ix.counts[f];
+                } else {
+                    plan.edges.push(f);
+                }
+            }
+        }
+        Some(plan)
     }
 
     /// Present rows with a key within the bounds, as [`Bits`].
@@ -1147,14 +1183,15 @@ impl NumColumn {
 
     /// Writes the rows of block `b` that satisfy `plan` into `w`.
     pub fn range_block(&self, plan: &RangePlan, b: usize, w: &mut Words) {
-        match plan.inside {
+        match plan.coarse_inside {
             Some((a, c)) => {
                 self.buckets_from(a).chunk(b).write_to(w);
-                if c < self.buckets() {
-                    self.buckets_from(c).chunk(b).andnot_into(w);
-                }
+                self.buckets_from(c).chunk(b).andnot_into(w);
             }
             None => w.fill(0),
+        }
+        for &f in &plan.fine_inside {
+            self.index.eq[f].chunk(b).or_into(w);
         }
         if plan.edges.is_empty() {
             return;
@@ -1187,8 +1224,7 @@ impl NumColumn {
         }
         let mut n = plan.inside_count;
         for &e in &plan.edges {
-            let rows = &self.index.eq[e];
-            rows.for_each(|r| {
+            self.index.eq[e].for_each(|r| {
                 let k = self.keys.get(r as usize);
                 if plan.lo <= k && k <= plan.hi {
                     n += 1;
@@ -1281,26 +1317,37 @@ impl NumColumn {
             + ix.distinct.as_ref().map_or(0, |d| d.capacity() * 16)
     }
 
-    /// The index's parts, for snapshots: per bucket (min, max, count, rows),
-    /// the cumulative bitmaps and the distinct-value table.
-    pub fn index_parts(&self) -> (Vec<(i64, i64, u64, &Bits)>, &[Bits], Option<&[(i64, u64)]>) {
+    /// The index's parts, for snapshots: per fine bucket (min, max, count,
+    /// rows), the first fine bucket of each coarse bucket, the cumulative
+    /// bitmaps and the distinct-value table.
+    #[allow(clippy::type_complexity)]
+    pub fn index_parts(&self) -> (Vec<(i64, i64, u64, &Bits)>, &[u32], &[Bits], Option<&[(i64, u64)]>) {
         let ix = &self.index;
         let buckets = (0..ix.eq.len()).map(|i| (ix.min[i], ix.max[i], ix.counts[i], &ix.eq[i])).collect();
-        (buckets, &ix.ge, ix.distinct.as_deref())
+        (buckets, &ix.coarse, &ix.ge, ix.distinct.as_deref())
     }
 
-    /// Reassembles a column from snapshot parts, checking that the buckets
-    /// ascend and partition the present rows.
+    /// Reassembles a column of `len` rows from snapshot parts, checking that
+    /// the buckets ascend and partition the present rows.
     pub fn from_index_parts(
         len: u32,
         keys: Keys,
         present: Bits,
         buckets: Vec<(i64, i64, u64, Bits)>,
+        coarse: Vec<u32>,
         ge: Vec<Bits>,
         distinct: Option<Vec<(i64, u64)>>,
     ) -> Result<NumColumn, String> {
-        if ge.len() + 1 != buckets.len().max(1) {
-            return Err("num index: wrong number of cumulative bitmaps".into());
+        let coarse_ok = if buckets.is_empty() {
+            coarse.is_empty() && ge.is_empty()
+        } else {
+            coarse.first() == Some(&0)
+                && coarse.windows(2).all(|w| w[0] < w[1])
+                && coarse.last().is_some_and(|&c| (c as usize) < buckets.len())
+                && ge.len() + 1 == coarse.len()
+        };
+        if !coarse_ok {
+            return Err("num index: bad coarse buckets".into());
         }
         let mut total = 0u64;
         let mut last_max: Option<i64> = None;
@@ -1333,6 +1380,7 @@ impl NumColumn {
             index.counts.push(count);
             index.eq.push(rows);
         }
+        index.coarse = coarse;
         index.ge = ge;
         index.distinct = distinct;
         Ok(NumColumn {
@@ -1353,7 +1401,7 @@ impl NumIndex {
             return NumIndex::default();
         }
         // A strided sample says whether the distinct keys are few.
-        let stride = (n / 65_536).max(1);
+        let stride = (n / 262_144).max(1);
         let mut sample: Vec<i64> = Vec::with_capacity((n / stride + 1) as usize);
         let mut i = 0u64;
         present.for_each(|r| {
@@ -1376,38 +1424,57 @@ impl NumIndex {
             None
         };
         let starts: Vec<i64> = match &distinct {
-            Some(d) if d.len() <= NUM_BUCKETS => d.iter().map(|(k, _)| *k).collect(),
-            Some(d) => bucket_starts(d, n),
-            None => bucket_starts(&sample_counts, sample.len() as u64),
+            Some(d) if d.len() <= FINE_BUCKETS => d.iter().map(|(k, _)| *k).collect(),
+            Some(d) => bucket_starts(d, n, FINE_BUCKETS),
+            None => bucket_starts(&sample_counts, sample.len() as u64, FINE_BUCKETS),
         };
         let nb = starts.len();
-        let mut eq: Vec<BitsBuilder> = (0..nb).map(|_| BitsBuilder::with_sparse_max(BUCKET_SPARSE_MAX)).collect();
+        let mut eq: Vec<BitsBuilder> = (0..nb).map(|_| BitsBuilder::new()).collect();
         let mut min = vec![i64::MAX; nb];
         let mut max = vec![i64::MIN; nb];
         let mut counts = vec![0u64; nb];
-        present.for_each(|r| {
-            let k = keys.get(r as usize);
-            let i = starts.partition_point(|&s| s <= k).saturating_sub(1);
-            eq[i].push(r);
-            counts[i] += 1;
-            min[i] = min[i].min(k);
-            max[i] = max[i].max(k);
-        });
-        let mut eq: Vec<Bits> = eq.into_iter().map(BitsBuilder::finish).collect();
+        for b in 0..present.blocks() {
+            let kb = keys.block(b);
+            let base = (b as u32) << 16;
+            present.chunk(b).for_each(|x| {
+                let k = kb.get(x as usize);
+                let i = starts.partition_point(|&s| s <= k).saturating_sub(1);
+                eq[i].push(base | x as u32);
+                counts[i] += 1;
+                min[i] = min[i].min(k);
+                max[i] = max[i].max(k);
+            });
+        }
         // Drop empty buckets (possible with sampled starts).
         let keep: Vec<usize> = (0..nb).filter(|&i| counts[i] > 0).collect();
+        let mut eq: Vec<Option<BitsBuilder>> = eq.into_iter().map(Some).collect();
+        let eq: Vec<Bits> = keep.iter().map(|&i| eq[i].take().expect("once").finish()).collect();
         let min: Vec<i64> = keep.iter().map(|&i| min[i]).collect();
         let max: Vec<i64> = keep.iter().map(|&i| max[i]).collect();
         let counts: Vec<u64> = keep.iter().map(|&i| counts[i]).collect();
-        eq = keep.iter().map(|&i| std::mem::take(&mut eq[i])).collect();
-        let nb = eq.len();
-        let mut ge: Vec<BitsBuilder> = (1..nb).map(|_| BitsBuilder::new()).collect();
+        // Coarse buckets: consecutive fine buckets of similar total size.
+        let target = n.div_ceil(COARSE_BUCKETS as u64).max(1);
+        let mut coarse: Vec<u32> = Vec::new();
+        let mut acc = 0u64;
+        for (f, &c) in counts.iter().enumerate() {
+            if coarse.is_empty() || (acc > 0 && (acc >= target || c >= target)) {
+                coarse.push(f as u32);
+                acc = 0;
+            }
+            acc += c;
+        }
+        let nc = coarse.len();
+        let mut ge: Vec<BitsBuilder> = (1..nc).map(|_| BitsBuilder::new()).collect();
         let mut w = bits::zero_words();
         for b in 0..present.blocks() {
             w.fill(0);
-            for i in (1..nb).rev() {
-                eq[i].chunk(b).or_into(&mut w);
-                ge[i - 1].push_words(b, &w, kernels::popcount(&w[..]) as usize);
+            let mut k = nc;
+            for f in (0..eq.len()).rev() {
+                eq[f].chunk(b).or_into(&mut w);
+                if k > 1 && f == coarse[k - 1] as usize {
+                    k -= 1;
+                    ge[k - 1].push_words(b, &w, kernels::popcount(&w[..]) as usize);
+                }
             }
         }
         NumIndex {
@@ -1415,6 +1482,7 @@ impl NumIndex {
             max,
             counts,
             eq,
+            coarse,
             ge: ge.into_iter().map(BitsBuilder::finish).collect(),
             distinct,
         }
@@ -1442,10 +1510,10 @@ fn count_distinct(keys: &Keys, present: &Bits) -> Option<Vec<(i64, u64)>> {
     Some(v)
 }
 
-/// Bucket start keys over ascending (key, count): about [`NUM_BUCKETS`]
-/// buckets of equal count, never splitting a key, a heavy key alone.
-fn bucket_starts(counts: &[(i64, u64)], total: u64) -> Vec<i64> {
-    let target = total.div_ceil(NUM_BUCKETS as u64).max(1);
+/// Bucket start keys over ascending (key, count): about `buckets` buckets
+/// of equal count, never splitting a key, a heavy key alone.
+fn bucket_starts(counts: &[(i64, u64)], total: u64, buckets: usize) -> Vec<i64> {
+    let target = total.div_ceil(buckets as u64).max(1);
     let mut starts = Vec::new();
     let mut acc = 0u64;
     for &(k, c) in counts {

@@ -503,7 +503,48 @@ impl<R: Read> Read for RecordLimit<R> {
     }
 }
 
+/// What the CSV reading thread hands to the table builder, in file order.
+enum CsvRead {
+    Header(Result<Vec<String>, LoadError>),
+    Batch(CsvBatch),
+    Fatal(LoadError),
+}
+
+/// Records read in one go: their fields' bytes end to end.
+#[derive(Default)]
+struct CsvBatch {
+    data: Vec<u8>,
+    /// End of each field in `data`.
+    ends: Vec<u32>,
+    items: Vec<CsvItem>,
+}
+
+enum CsvItem {
+    /// A record: the next `fields` fields of the batch.
+    Row { line: u64, byte: u64, fields: u32 },
+    /// A record that could not be read.
+    Bad { line: u64, message: String },
+}
+
+/// Loads a CSV file: one thread reads and splits records (keeping exact
+/// line numbers), this one parses cells and builds the table, so reading
+/// and building overlap on two cores.
 fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
+    let path = ctx.path.to_path_buf();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<CsvRead>(4);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || read_csv(file, delimiter, &path, tx));
+        let result = build_csv(name, ts, ctx, &rx);
+        drop(rx);
+        if let Err(panic) = reader.join() {
+            std::panic::resume_unwind(panic);
+        }
+        result
+    })
+}
+
+/// The reading half of [`load_csv`]: records in batches, bad records as such.
+fn read_csv(file: std::fs::File, delimiter: u8, path: &Path, tx: std::sync::mpsc::SyncSender<CsvRead>) {
     let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::new()));
     let newlines = |r: &csv::ByteRecord| r.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
@@ -520,28 +561,31 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
         .buffer_capacity(1 << 16)
         .from_reader(limited);
     let mut record = csv::ByteRecord::new();
-    let path = ctx.path;
     let csv_err = |e: csv::Error| {
         let line = lines.borrow().current();
         LoadError::at(path, line, None, format!("unreadable CSV: {e}"))
     };
-    if !reader.read_byte_record(&mut record).map_err(csv_err)? {
-        return Err(LoadError::file(path, "the file is empty: expected a header row"));
+    let header = match reader.read_byte_record(&mut record) {
+        Err(e) => Err(csv_err(e)),
+        Ok(false) => Err(LoadError::file(path, "the file is empty: expected a header row")),
+        Ok(true) => {
+            lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
+            record
+                .iter()
+                .enumerate()
+                .map(|(i, h)| {
+                    std::str::from_utf8(h)
+                        .map(|s| s.to_string())
+                        .map_err(|_| LoadError::at(path, 1, Some(i + 1), "header is not valid UTF-8"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        }
+    };
+    let ok = header.is_ok();
+    if tx.send(CsvRead::Header(header)).is_err() || !ok {
+        return;
     }
-    lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
-    let headers: Vec<String> = record
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            std::str::from_utf8(h)
-                .map(|s| s.to_string())
-                .map_err(|_| LoadError::at(path, 1, Some(i + 1), "header is not valid UTF-8"))
-        })
-        .collect::<Result<_, _>>()?;
-    let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
-    let mut builder = TableBuilder::new(name, columns.clone(), key);
-    let width = columns.len();
-    let mut last_progress = 0u64;
+    let mut batch = CsvBatch::default();
     loop {
         since_record.set(0);
         match reader.read_byte_record(&mut record) {
@@ -552,47 +596,119 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
                 // a UTF-8 or quoting problem is one bad record.
                 let line = lines.borrow().current();
                 if let csv::ErrorKind::Io(io) = e.kind() {
-                    return Err(LoadError::at(path, line, None, io.to_string()));
+                    let fatal = LoadError::at(path, line, None, io.to_string());
+                    let _ = tx.send(CsvRead::Batch(batch)).and_then(|_| tx.send(CsvRead::Fatal(fatal)));
+                    return;
                 }
                 lines.borrow_mut().record_ended(reader.position().byte(), 0);
-                ctx.bad_row(line, None, format!("unreadable CSV record: {e}"))?;
+                batch.items.push(CsvItem::Bad {
+                    line,
+                    message: format!("unreadable CSV record: {e}"),
+                });
                 continue;
             }
         }
-        let pos = (lines.borrow().current(), record.position().map_or(0, |p| p.byte()));
+        let (line, byte) = (lines.borrow().current(), record.position().map_or(0, |p| p.byte()));
         lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
-        let line = pos.0;
         if record.as_slice().len() > limits::MAX_RECORD_BYTES {
-            ctx.bad_row(line, None, format!("record longer than {} bytes", limits::MAX_RECORD_BYTES))?;
+            batch.items.push(CsvItem::Bad {
+                line,
+                message: format!("record longer than {} bytes", limits::MAX_RECORD_BYTES),
+            });
             continue;
         }
         // (Blank lines never get here: the reader skips them. A line `""` is
         // one empty field: a row whose value is missing in a one-column file.)
-        if record.len() != width {
-            // the column of the first missing or extra field
-            ctx.bad_row(line, Some(record.len().min(width) + 1), format!("expected {width} fields, found {}", record.len()))?;
-            continue;
+        for field in record.iter() {
+            batch.data.extend_from_slice(field);
+            batch.ends.push(batch.data.len() as u32);
         }
-        let mut cells = Vec::with_capacity(width);
-        let mut bad = None;
-        for (i, raw) in record.iter().enumerate() {
-            match std::str::from_utf8(raw) {
-                Ok(s) => cells.push(CellIn::Text(s)),
-                Err(_) => {
-                    bad = Some(i);
-                    break;
-                }
+        batch.items.push(CsvItem::Row {
+            line,
+            byte,
+            fields: record.len() as u32,
+        });
+        if batch.items.len() >= 4096 || batch.data.len() >= 1 << 20 {
+            if tx.send(CsvRead::Batch(std::mem::take(&mut batch))).is_err() {
+                return;
             }
         }
-        if let Some(i) = bad {
-            ctx.bad_row(line, Some(i + 1), "not valid UTF-8".into())?;
-            continue;
-        }
-        ctx.push(&mut builder, &columns, line, &cells)?;
-        if let Some(progress) = ctx.opts.progress {
-            if pos.1 - last_progress > 1 << 22 {
-                last_progress = pos.1;
-                progress(pos.1, ctx.total);
+    }
+    let _ = tx.send(CsvRead::Batch(batch));
+}
+
+/// The building half of [`load_csv`].
+fn build_csv(name: &str, ts: &TableSchema, ctx: &mut Ctx<'_>, rx: &std::sync::mpsc::Receiver<CsvRead>) -> Result<Table, LoadError> {
+    let path = ctx.path;
+    let headers = match rx.recv() {
+        Ok(CsvRead::Header(h)) => h?,
+        Ok(CsvRead::Fatal(e)) => return Err(e),
+        _ => return Err(LoadError::file(path, "the CSV reader stopped unexpectedly")),
+    };
+    let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
+    let mut builder = TableBuilder::new(name, columns.clone(), key);
+    let width = columns.len();
+    let mut last_progress = 0u64;
+    for msg in rx.iter() {
+        let batch = match msg {
+            CsvRead::Batch(b) => b,
+            CsvRead::Fatal(e) => return Err(e),
+            CsvRead::Header(_) => continue,
+        };
+        let mut cells: Vec<CellIn<'_>> = Vec::with_capacity(width);
+        let mut next = 0usize;
+        for item in &batch.items {
+            let (line, byte, n) = match item {
+                CsvItem::Bad { line, message } => {
+                    ctx.bad_row(*line, None, message.clone())?;
+                    continue;
+                }
+                CsvItem::Row { line, byte, fields } => (*line, *byte, *fields as usize),
+            };
+            let first = next;
+            next += n;
+            if n != width {
+                // the column of the first missing or extra field
+                ctx.bad_row(line, Some(n.min(width) + 1), format!("expected {width} fields, found {n}"))?;
+                continue;
+            }
+            let start = if first == 0 { 0 } else { batch.ends[first - 1] as usize };
+            let end = if n == 0 { start } else { batch.ends[first + n - 1] as usize };
+            let field_end = |i: usize| batch.ends[first + i] as usize - start;
+            cells.clear();
+            // One UTF-8 check per record; a field is valid when it also
+            // starts and ends on character boundaries.
+            let bad = match std::str::from_utf8(&batch.data[start..end]) {
+                Ok(text) => {
+                    let mut at = 0;
+                    let mut bad = None;
+                    for i in 0..n {
+                        match text.get(at..field_end(i)) {
+                            Some(cell) => cells.push(CellIn::Text(cell)),
+                            None => {
+                                bad = Some(i);
+                                break;
+                            }
+                        }
+                        at = field_end(i);
+                    }
+                    bad
+                }
+                Err(_) => (0..n).find(|&i| {
+                    let from = if i == 0 { 0 } else { field_end(i - 1) };
+                    std::str::from_utf8(&batch.data[start + from..start + field_end(i)]).is_err()
+                }),
+            };
+            if let Some(i) = bad {
+                ctx.bad_row(line, Some(i + 1), "not valid UTF-8".into())?;
+                continue;
+            }
+            ctx.push(&mut builder, &columns, line, &cells)?;
+            if let Some(progress) = ctx.opts.progress {
+                if byte - last_progress > 1 << 22 {
+                    last_progress = byte;
+                    progress(byte, ctx.total);
+                }
             }
         }
     }

@@ -71,6 +71,19 @@ macro_rules! define_kernels {
                 *x &= *y & !*z;
             }
         }
+
+        /// `a &= s[0] | s[1] | …`, reading every source once, side by side.
+        $(#[$attr])*
+        pub fn and_any_assign<const N: usize>(a: &mut [u64], s: [&[u64]; N]) {
+            let n = s.iter().fold(a.len(), |n, x| n.min(x.len()));
+            for i in 0..n {
+                let mut acc = 0u64;
+                for x in &s {
+                    acc |= x[i];
+                }
+                a[i] &= acc;
+            }
+        }
     };
 }
 
@@ -202,6 +215,28 @@ pub fn and_andnot_assign(a: &mut [u64], b: &[u64], c: &[u64]) {
     dispatch!(and_andnot_assign(a, b, c))
 }
 
+/// `a &= s[0] | s[1] | …` in one pass (up to 8 sources; more are folded first).
+pub fn and_any_assign(a: &mut [u64], s: &[&[u64]]) {
+    match s {
+        [] => a.fill(0),
+        [x] => and_assign(a, x),
+        [x, y] => dispatch!(and_any_assign(a, [*x, *y])),
+        [x, y, z] => dispatch!(and_any_assign(a, [*x, *y, *z])),
+        [x, y, z, u] => dispatch!(and_any_assign(a, [*x, *y, *z, *u])),
+        [x, y, z, u, v] => dispatch!(and_any_assign(a, [*x, *y, *z, *u, *v])),
+        [x, y, z, u, v, w] => dispatch!(and_any_assign(a, [*x, *y, *z, *u, *v, *w])),
+        [x, y, z, u, v, w, p] => dispatch!(and_any_assign(a, [*x, *y, *z, *u, *v, *w, *p])),
+        [x, y, z, u, v, w, p, q] => dispatch!(and_any_assign(a, [*x, *y, *z, *u, *v, *w, *p, *q])),
+        many => {
+            let mut any = vec![0u64; a.len()];
+            for x in many {
+                or_assign(&mut any, x);
+            }
+            and_assign(a, &any);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +261,13 @@ mod tests {
         let mut x = a.clone();
         and_andnot_assign(&mut x, &b, &c);
         assert!((0..1024).all(|i| x[i] == a[i] & b[i] & !c[i]));
+        for n in 0..11 {
+            let srcs: Vec<Vec<u64>> = (0..n as u64).map(|k| b.iter().map(|w| w.rotate_left(k as u32 * 7) & c[k as usize]).collect()).collect();
+            let refs: Vec<&[u64]> = srcs.iter().map(Vec::as_slice).collect();
+            let mut x = a.clone();
+            and_any_assign(&mut x, &refs);
+            assert!((0..1024).all(|i| x[i] == a[i] & srcs.iter().fold(0, |acc, s| acc | s[i])), "{n} sources");
+        }
         assert!(!instruction_set().is_empty());
     }
 }

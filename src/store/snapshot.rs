@@ -388,7 +388,7 @@ fn write_table(w: &mut Writer<'_>, t: &Table) -> std::io::Result<()> {
                     }
                 }
                 w.bits(n.present_bits())?;
-                let (buckets, ge, distinct) = n.index_parts();
+                let (buckets, coarse, ge, distinct) = n.index_parts();
                 w.u64(buckets.len() as u64)?;
                 for (min, max, count, rows) in buckets {
                     w.i64(min)?;
@@ -396,6 +396,7 @@ fn write_table(w: &mut Writer<'_>, t: &Table) -> std::io::Result<()> {
                     w.u64(count)?;
                     w.bits(rows)?;
                 }
+                w.u32s(coarse)?;
                 w.u64(ge.len() as u64)?;
                 for b in ge {
                     w.bits(b)?;
@@ -657,6 +658,7 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                     let (min, max, count) = (r.i64()?, r.i64()?, r.u64()?);
                     buckets.push((min, max, count, r.bits()?));
                 }
+                let coarse = r.u32s()?;
                 let nge = r.count(8)?;
                 let mut ge = Vec::with_capacity(nge);
                 for _ in 0..nge {
@@ -672,7 +674,7 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                     })?),
                     x => return Err(format!("bad distinct flag {x}")),
                 };
-                ColumnData::Num(NumColumn::from_index_parts(len, keys, present, buckets, ge, distinct)?)
+                ColumnData::Num(NumColumn::from_index_parts(len, keys, present, buckets, coarse, ge, distinct)?)
             }
             2 => {
                 let trues = r.bits()?;

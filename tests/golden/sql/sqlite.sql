@@ -3,7 +3,8 @@
 -- ==== segq sql --ddl
 -- segq SQL layout for sqlite: one row per contact / account; a missing value is NULL.
 -- dates are TEXT 'YYYY-MM-DD', date-times TEXT 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC), bools 0/1;
--- set fields are tables <table>_<field>(<table>_id, value). `matches` needs a REGEXP function.
+-- set fields are tables contact_<field>(contact_id, value) and account_<field>(account_id, value);
+-- `matches` needs a REGEXP function (the sqlite3 shell has one; register one elsewhere).
 
 CREATE TABLE accounts (
   id INTEGER NOT NULL,
