@@ -184,7 +184,8 @@ pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows:
             if total > shown {
                 writeln!(out, "{} rows, {} shown (--limit N to see more)", crate::plan::explain::group(total), shown)?;
             } else {
-                writeln!(out, "{} rows", crate::plan::explain::group(total))?;
+                let noun = if total == 1 { "row" } else { "rows" };
+                writeln!(out, "{} {noun}", crate::plan::explain::group(total))?;
             }
         }
     }

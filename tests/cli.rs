@@ -1459,10 +1459,19 @@ fn unreadable_data_exits_2() {
     let sandbox = cli_support::Sandbox::new();
     sandbox.write("bad/contacts.csv", b"id,name\n1,ok\n2,caf\xe9\n".as_slice());
     let run = sandbox.run(&["count", "--data", "bad", "all"]);
-    assert_eq!(run.fails(2), "error: bad/contacts.csv:3:2: not valid UTF-8\n");
+    assert_eq!(
+        run.fails(2),
+        "error: bad/contacts.csv:3:2: not valid UTF-8\n"
+    );
     let skipped = sandbox.run(&["count", "--data", "bad", "--skip-bad-rows", "all"]);
     assert_eq!(skipped.count(), 1);
-    assert!(skipped.stderr.contains("bad/contacts.csv:3: column 2: not valid UTF-8"), "{}", skipped.stderr);
+    assert!(
+        skipped
+            .stderr
+            .contains("bad/contacts.csv:3: column 2: not valid UTF-8"),
+        "{}",
+        skipped.stderr
+    );
     // A directory where a file should be.
     std::fs::create_dir_all(sandbox.path().join("dir/contacts.csv")).expect("mkdir");
     let run = sandbox.run(&["count", "--data", "dir/contacts.csv", "all"]);

@@ -417,3 +417,31 @@ fn props_csv_load_export_load_is_the_identity() {
         })
         .unwrap();
 }
+
+// ------------------------------------------------------------ snapshots
+
+#[test]
+fn props_snapshot_write_load_is_the_identity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.segx");
+    runner(150)
+        .run(&csv_case(), |case| {
+            std::fs::write(dir.path().join("contacts.csv"), write_csv(&case)).expect("write");
+            let (store, _) = load_path(dir.path(), &LoadOptions::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            segq::store::snapshot::write(&store, &path).expect("write snapshot");
+            let back = segq::store::snapshot::read(&path).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(back.contacts.len, store.contacts.len);
+            for (a, b) in store.contacts.columns.iter().zip(&back.contacts.columns) {
+                prop_assert_eq!(&a.name, &b.name);
+                prop_assert_eq!(&a.ty, &b.ty);
+                for r in 0..store.contacts.len {
+                    prop_assert_eq!(a.cell(r), b.cell(r), "column {} row {}", a.name, r);
+                }
+                // every index answers alike
+                let present = |c: &segq::store::Column| c.present().clone();
+                prop_assert_eq!(present(a), present(b));
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -388,7 +388,10 @@ fn exercise(store: Store) {
         if let Ok(c) = engine.compile(q) {
             let rows = engine.execute(&c.plan);
             assert!(rows.max().is_none_or(|m| m < engine.store.contacts.len), "rows beyond the table for {q}");
-            assert_eq!(engine.count(&c.plan), rows.len(), "count differs from execute for {q}");
+            // (No `count == execute` here: a crafted snapshot's indexes may
+            // disagree with its values — SECURITY.md — but never reach
+            // outside the table.)
+            assert!(engine.count(&c.plan) <= u64::from(engine.store.contacts.len), "count beyond the table for {q}");
             let c2 = other.compile(q).expect("the reloaded store checks the same query");
             assert_eq!(other.execute(&c2.plan), rows, "the reloaded store answers {q} differently");
             let _ = segq::plan::explain::explain(&c.plan, &engine.store, None);
