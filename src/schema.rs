@@ -243,9 +243,25 @@ fn table_schema(raw: RawTable, errors: &mut Vec<Diagnostic>) -> TableSchema {
     }
 }
 
+/// Bytes in one `schema.toml`.
+pub const MAX_SCHEMA_BYTES: u64 = 16 << 20;
+
+/// Reads a `schema.toml`, refusing one over [`MAX_SCHEMA_BYTES`] before
+/// reading it whole.
+pub fn read_schema_text(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCHEMA_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SCHEMA_BYTES {
+        return Err(format!("the file is longer than the limit of {MAX_SCHEMA_BYTES} bytes for a schema"));
+    }
+    String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_string())
+}
+
 /// Loads and parses a schema file; errors are rendered with the file name.
 pub fn load_schema(path: &std::path::Path) -> Result<Schema, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = read_schema_text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse_schema(&text).map_err(|diags| {
         let mut sources = Sources::new();
         sources.add(path.display().to_string(), text);

@@ -187,6 +187,23 @@ fn limits_regex_compiled_size() {
 }
 
 #[test]
+fn limits_number_of_different_regexes() {
+    // Each of these compiles for milliseconds before it is refused as too
+    // big; a query of thousands must still end quickly, with one error
+    // per kind.
+    let dir = scratch();
+    small_data(dir.path(), "x");
+    let q: Vec<String> = (0..3000).map(|i| format!("title matches \"\\\\w{{{}}}x\"", 300 + i)).collect();
+    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(q.join(" or ").as_bytes()), None);
+    fails_with(&run, 1, &["more than 128 different regular expressions in one query"]);
+    assert_eq!(run.stderr.matches("different regular expressions").count(), 1, "{}", &run.stderr[..2000.min(run.stderr.len())]);
+    // the same pattern again and again is compiled once
+    let q = vec!["title matches \"^c.o$\""; 5000].join(" or ");
+    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(q.as_bytes()), None);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "1\n"), "{}", run.stderr);
+}
+
+#[test]
 fn limits_regex_runs_in_linear_time() {
     // Patterns that backtracking engines take exponential time on, over a
     // 4 MB title that nearly matches: the regex crate's automata are linear.
@@ -270,6 +287,19 @@ fn limits_columns_per_table() {
     write(dir.path(), "d/contacts.jsonl", format!("{{{keys}\"id\": 1}}\n").as_bytes());
     let run = segq(dir.path(), &["count", "--data", "d", "all"], None, None);
     fails_with(&run, 2, &["error: d/contacts.jsonl:1: more than 4096 columns"]);
+}
+
+#[test]
+fn limits_schema_size() {
+    let dir = scratch();
+    small_data(dir.path(), "x");
+    let mut schema = b"[contacts.fields]\nscore = \"int\"\n#".to_vec();
+    schema.resize(100 << 20, b'x');
+    write(dir.path(), "d/schema.toml", &schema);
+    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, Some(MEMORY_CAP_KB));
+    fails_with(&run, 2, &["error: d/schema.toml: the file is longer than the limit of 16777216 bytes for a schema"]);
+    let run = segq(dir.path(), &["check", "--schema", "d/schema.toml", "all"], None, Some(MEMORY_CAP_KB));
+    fails_with(&run, 2, &["d/schema.toml: the file is longer than the limit of 16777216 bytes for a schema"]);
 }
 
 #[test]

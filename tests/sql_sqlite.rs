@@ -120,7 +120,10 @@ struct Outcome {
 /// Runs `n` random queries on `store`, comparing engine and SQLite.
 /// `SQL_DIFF_SEED=k` shifts every seed (for soak runs: other queries, same checks).
 fn differential(store: Store, seed: u64, n: usize) -> Outcome {
-    let shift: u64 = std::env::var("SQL_DIFF_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let shift: u64 = std::env::var("SQL_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let seed = seed + shift * 1000;
     let dir = tempfile::tempdir().unwrap();
     let conn = load_into_sqlite(&store, dir.path());

@@ -187,6 +187,15 @@ fn views(t: &Target, d: Dialect) -> Result<String, Exit> {
     if report(&diags, &t.sources) {
         return Err(Exit(1));
     }
+    let tables = sql::ddl::tables(&t.layout, d);
+    if let Some((name, _)) = plans
+        .iter()
+        .find(|(n, _)| tables.iter().any(|t| t.name.eq_ignore_ascii_case(n)))
+    {
+        return Err(fail(format!(
+            "segment `{name}` has the name of a table the SQL reads; rename the segment"
+        )));
+    }
     let ordered: Vec<(String, Plan)> = sql::view_order(&plans)
         .into_iter()
         .map(|i| plans[i].clone())

@@ -19,6 +19,10 @@ use std::ops::Bound;
 /// Limits on compiled regular expressions (the regex crate's size limits).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 pub const REGEX_DFA_SIZE_LIMIT: usize = 2 << 20;
+/// Different regular expressions in one query (with the segments it uses),
+/// or in the query files checked together: compiling one near the size
+/// limit takes tens of milliseconds, so their number is bounded too.
+pub const MAX_REGEXES: usize = 128;
 
 /// Everything a check needs besides the query.
 pub struct CheckContext<'a> {
@@ -52,10 +56,12 @@ pub fn check_segment(
 ) -> Result<Checked, Vec<Diagnostic>> {
     let mut c = Checker::new(ctx);
     c.cache = std::mem::take(&mut checker.cache);
+    c.regexes = std::mem::take(&mut checker.regexes);
     let (source, def) = ctx.library.get(name).expect("segment exists");
     c.source = source;
     let plan = c.segment(name, def.name.span, true);
     checker.cache = std::mem::take(&mut c.cache);
+    checker.regexes = std::mem::take(&mut c.regexes);
     c.finish(plan)
 }
 
@@ -64,7 +70,11 @@ pub fn check_segment(
 #[derive(Default)]
 pub struct SegmentChecker {
     cache: RefCell<AHashMap<String, Option<Plan>>>,
+    regexes: Regexes,
 }
+
+/// Regular expressions compiled so far, by pattern (at most [`MAX_REGEXES`]).
+type Regexes = AHashMap<String, Result<regex::Regex, regex::Error>>;
 
 struct Checker<'a> {
     ctx: &'a CheckContext<'a>,
@@ -75,6 +85,7 @@ struct Checker<'a> {
     stack: Vec<(String, Span, SourceId)>,
     /// Checked segments; `None` when the definition has errors.
     cache: RefCell<AHashMap<String, Option<Plan>>>,
+    regexes: Regexes,
 }
 
 impl<'a> Checker<'a> {
@@ -86,6 +97,7 @@ impl<'a> Checker<'a> {
             warnings: Vec::new(),
             stack: Vec::new(),
             cache: RefCell::default(),
+            regexes: Regexes::default(),
         }
     }
 
@@ -403,12 +415,25 @@ impl<'a> Checker<'a> {
                     TextOp::StartsWith => TextMatch::StartsWith(text.to_lowercase()),
                     TextOp::EndsWith => TextMatch::EndsWith(text.to_lowercase()),
                     TextOp::Matches => {
+                        if !self.regexes.contains_key(&text) && self.regexes.len() >= MAX_REGEXES {
+                            // a query of 129 different `t matches "…"` (reported once)
+                            if self.errors.iter().any(|e| e.message.starts_with("more than") && e.message.contains("regular expressions")) {
+                                return None;
+                            }
+                            self.error(Diagnostic::error(
+                                format!("more than {MAX_REGEXES} different regular expressions in one query (or in the query files checked together)"),
+                                value.span,
+                            ));
+                            return None;
+                        }
+                        let compiled = self.regexes.entry(text.clone()).or_insert_with(|| {
+                            regex::RegexBuilder::new(&text)
+                                .size_limit(REGEX_SIZE_LIMIT)
+                                .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+                                .build()
+                        });
                         // `title matches "(unclosed"`
-                        match regex::RegexBuilder::new(&text)
-                            .size_limit(REGEX_SIZE_LIMIT)
-                            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-                            .build()
-                        {
+                        match compiled.clone() {
                             Ok(r) => TextMatch::Regex(r),
                             Err(e) => {
                                 let msg = match &e {
@@ -1015,6 +1040,36 @@ mod enum_number_tests {
         assert!(
             check_text(SCHEMA, "stage = \"3\"").is_ok(),
             "a quoted value is text: a warning at most"
+        );
+    }
+}
+
+#[cfg(test)]
+mod regex_limit_tests {
+    use super::*;
+
+    #[test]
+    fn check_bounds_the_number_of_different_regexes() {
+        let schema = crate::schema::parse_schema("[contacts.fields]\ntitle = \"string\"\n").expect("valid schema");
+        let catalog = Catalog::from_schema(&schema);
+        let library = Library::new();
+        let ctx = CheckContext {
+            catalog: &catalog,
+            now: 0,
+            library: &library,
+            source: 0,
+        };
+        let run = |n: usize, distinct: usize| {
+            let q: Vec<String> = (0..n).map(|i| format!("title matches \"^a{{{}}}\"", i % distinct + 1)).collect();
+            check(&crate::syntax::parse_query(&q.join(" or ")).expect("parses"), &ctx)
+        };
+        // the same pattern many times is compiled once
+        assert!(run(5000, MAX_REGEXES).is_ok());
+        let errs = run(MAX_REGEXES + 2, MAX_REGEXES + 2).expect_err("too many");
+        assert_eq!(errs.len(), 1, "reported once: {errs:?}");
+        assert_eq!(
+            errs[0].message,
+            "more than 128 different regular expressions in one query (or in the query files checked together)"
         );
     }
 }

@@ -89,6 +89,13 @@ fn write_atomic(
     let mut w = BufWriter::with_capacity(1 << 20, tmp);
     let n = body(&mut w)?;
     let tmp = w.into_inner().map_err(|e| e.into_error())?;
+    // Temporary files are private (0600); the export is for other programs to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(n)

@@ -204,6 +204,32 @@ impl TableBuilder {
         &self.names
     }
 
+    /// Expects about `rows` rows in all: sizes per-row storage once, and
+    /// the dictionaries of columns whose values are mostly distinct so far,
+    /// instead of growing them step by step.
+    pub fn reserve(&mut self, rows: usize) {
+        let more = rows.saturating_sub(self.len as usize);
+        let seen = self.len.max(1) as usize;
+        for b in &mut self.builders {
+            match b {
+                Builder::Dict { dict, .. } | Builder::Infer { dict, .. } => {
+                    dict.codes.reserve(more);
+                    if dict.values.len() * 2 > seen && seen >= 256 {
+                        let distinct = more * dict.values.len() / seen;
+                        dict.values.reserve(distinct, distinct * dict.values.text_len() / dict.values.len().max(1));
+                        let values = &dict.values;
+                        dict.table.reserve(distinct, |&x| DictColumn::hash(&values[x as usize]));
+                    }
+                }
+                Builder::Set { offsets, members, .. } => {
+                    offsets.reserve(more);
+                    members.reserve(more);
+                }
+                Builder::Num { .. } | Builder::Bool { .. } => {}
+            }
+        }
+    }
+
     /// Parses and appends one row, or rejects it whole.
     pub fn push_row(&mut self, cells: &[CellIn<'_>]) -> Result<(), CellError> {
         debug_assert_eq!(cells.len(), self.builders.len());
@@ -351,7 +377,11 @@ impl TableBuilder {
             separators.push(spec.as_ref().map_or(";".to_string(), |s| s.separator.clone()));
             jobs.push((name, spec, builder, self.key == Some(i)));
         }
+        let t0 = std::time::Instant::now();
         let columns = finish_columns(jobs, len);
+        if std::env::var_os("SEGQ_TRACE").is_some() {
+            eprintln!("finish all: {:.2} s", t0.elapsed().as_secs_f64());
+        }
         Table {
             name: self.name,
             len,
@@ -555,7 +585,12 @@ fn finish_columns(jobs: Vec<(String, Option<FieldSpec>, Builder, bool)>, len: u3
         let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(&i) = order.get(k) else { break };
         let job = slots[i].lock().expect("no panics while held").take().expect("taken once");
+        let t0 = std::time::Instant::now();
+        let cname = job.0.clone();
         let column = finish_column(job.0, job.1, job.2, len, job.3);
+        if std::env::var_os("SEGQ_TRACE").is_some() {
+            eprintln!("finish {cname}: {:.2} s", t0.elapsed().as_secs_f64());
+        }
         *done[i].lock().expect("no panics while held") = Some(column);
     };
     let threads = if (len as usize) < (1 << 16) { 1 } else { 2 };

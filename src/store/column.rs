@@ -111,6 +111,10 @@ impl Offsets {
         self.ends.capacity() * 4 + self.wraps.capacity() * 4
     }
 
+    pub fn reserve(&mut self, n: usize) {
+        self.ends.reserve(n);
+    }
+
     /// The raw parts, for snapshots.
     pub fn parts(&self) -> (&[u32], &[u32]) {
         (&self.ends, &self.wraps)
@@ -164,6 +168,17 @@ impl Strings {
 
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
+    }
+
+    /// Room for `n` more values of `bytes` bytes in all.
+    pub fn reserve(&mut self, n: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(n);
+    }
+
+    /// Bytes of all values together.
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// Appends a value; returns its index.
@@ -353,6 +368,14 @@ impl Codes {
             Codes::U8(v) => v.capacity(),
             Codes::U16(v) => v.capacity() * 2,
             Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        match self {
+            Codes::U8(v) => v.reserve(n),
+            Codes::U16(v) => v.reserve(n),
+            Codes::U32(v) => v.reserve(n),
         }
     }
 
@@ -1401,15 +1424,15 @@ impl NumIndex {
             return NumIndex::default();
         }
         // A strided sample says whether the distinct keys are few.
-        let stride = (n / 262_144).max(1);
-        let mut sample: Vec<i64> = Vec::with_capacity((n / stride + 1) as usize);
-        let mut i = 0u64;
-        present.for_each(|r| {
-            if i % stride == 0 {
-                sample.push(keys.get(r as usize));
-            }
-            i += 1;
-        });
+        let stride = (keys.len() / 262_144).max(1);
+        let mut sample: Vec<i64> = (0..keys.len())
+            .step_by(stride)
+            .filter(|&r| present.contains(r as u32))
+            .map(|r| keys.get(r))
+            .collect();
+        if sample.is_empty() {
+            present.for_each(|r| sample.push(keys.get(r as usize)));
+        }
         sample.sort_unstable();
         let mut sample_counts: Vec<(i64, u64)> = Vec::new();
         for &k in &sample {
@@ -1433,17 +1456,49 @@ impl NumIndex {
         let mut min = vec![i64::MAX; nb];
         let mut max = vec![i64::MIN; nb];
         let mut counts = vec![0u64; nb];
+        let bucket_of = |k: i64| {
+            // branch-free binary search: the last start <= k (or 0)
+            let (mut lo, mut len) = (0usize, starts.len());
+            while len > 1 {
+                let half = len / 2;
+                lo = if starts[lo + half] <= k { lo + half } else { lo };
+                len -= half;
+            }
+            lo
+        };
+        let mut lut: Vec<u32> = Vec::new();
         for b in 0..present.blocks() {
             let kb = keys.block(b);
             let base = (b as u32) << 16;
-            present.chunk(b).for_each(|x| {
-                let k = kb.get(x as usize);
-                let i = starts.partition_point(|&s| s <= k).saturating_sub(1);
+            let chunk = present.chunk(b);
+            // Narrow blocks map raw values to buckets through a table.
+            let span = match &kb.raw {
+                Raw::Const => Some(0usize),
+                Raw::U8(_) => Some(u8::MAX as usize),
+                Raw::U16(v) => v.iter().max().map(|&m| m as usize).filter(|&m| m < 8192),
+                _ => None,
+            };
+            let mut add = |x: u16, i: usize, k: i64| {
                 eq[i].push(base | x as u32);
                 counts[i] += 1;
                 min[i] = min[i].min(k);
                 max[i] = max[i].max(k);
-            });
+            };
+            match span {
+                Some(span) => {
+                    lut.clear();
+                    lut.extend((0..=span as i64).map(|raw| bucket_of(kb.base.wrapping_add(kb.scale.wrapping_mul(raw))) as u32));
+                    chunk.for_each(|x| {
+                        let raw = kb.raw_at(x as usize) as usize;
+                        let i = lut[raw.min(span)] as usize;
+                        add(x, i, kb.get(x as usize));
+                    });
+                }
+                None => chunk.for_each(|x| {
+                    let k = kb.get(x as usize);
+                    add(x, bucket_of(k), k);
+                }),
+            }
         }
         // Drop empty buckets (possible with sampled starts).
         let keep: Vec<usize> = (0..nb).filter(|&i| counts[i] > 0).collect();
@@ -1493,14 +1548,35 @@ impl NumIndex {
 fn count_distinct(keys: &Keys, present: &Bits) -> Option<Vec<(i64, u64)>> {
     let mut map: AHashMap<i64, u64> = AHashMap::new();
     let mut over = false;
+    let mut hist: Vec<u32> = Vec::new();
     for b in 0..present.blocks() {
         let kb = keys.block(b);
-        present.chunk(b).for_each(|x| {
-            if !over {
-                *map.entry(kb.get(x as usize)).or_insert(0) += 1;
-                over = map.len() > EXACT_DISTINCT;
+        let chunk = present.chunk(b);
+        // Narrow blocks count raw values in an array first.
+        let span = match &kb.raw {
+            Raw::Const => Some(0usize),
+            Raw::U8(_) => Some(u8::MAX as usize),
+            Raw::U16(v) => v.iter().max().map(|&m| m as usize).filter(|&m| m < 8192),
+            _ => None,
+        };
+        if let Some(span) = span {
+            hist.clear();
+            hist.resize(span + 1, 0);
+            chunk.for_each(|x| hist[(kb.raw_at(x as usize) as usize).min(span)] += 1);
+            for (raw, &c) in hist.iter().enumerate() {
+                if c > 0 {
+                    *map.entry(kb.base.wrapping_add(kb.scale.wrapping_mul(raw as i64))).or_insert(0) += c as u64;
+                }
             }
-        });
+            over = map.len() > EXACT_DISTINCT;
+        } else {
+            chunk.for_each(|x| {
+                if !over {
+                    *map.entry(kb.get(x as usize)).or_insert(0) += 1;
+                    over = map.len() > EXACT_DISTINCT;
+                }
+            });
+        }
         if over {
             return None;
         }

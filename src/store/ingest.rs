@@ -156,7 +156,7 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport),
     let inputs = resolve(path)?;
     let schema = match &inputs.schema {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| LoadError::file(p, e.to_string()))?;
+            let text = crate::schema::read_schema_text(p).map_err(|e| LoadError::file(p, e))?;
             parse_schema(&text).map_err(|diags| {
                 let d = &diags[0];
                 let (line, col) = d
@@ -532,9 +532,11 @@ enum CsvItem {
 fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
     let path = ctx.path.to_path_buf();
     let (tx, rx) = std::sync::mpsc::sync_channel::<CsvRead>(4);
+    // Used batches go back to the reader, so their memory is reused.
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<CsvBatch>();
     std::thread::scope(|s| {
-        let reader = s.spawn(move || read_csv(file, delimiter, &path, tx));
-        let result = build_csv(name, ts, ctx, &rx);
+        let reader = s.spawn(move || read_csv(file, delimiter, &path, tx, back_rx));
+        let result = build_csv(name, ts, ctx, &rx, &back_tx);
         drop(rx);
         if let Err(panic) = reader.join() {
             std::panic::resume_unwind(panic);
@@ -544,7 +546,13 @@ fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>
 }
 
 /// The reading half of [`load_csv`]: records in batches, bad records as such.
-fn read_csv(file: std::fs::File, delimiter: u8, path: &Path, tx: std::sync::mpsc::SyncSender<CsvRead>) {
+fn read_csv(
+    file: std::fs::File,
+    delimiter: u8,
+    path: &Path,
+    tx: std::sync::mpsc::SyncSender<CsvRead>,
+    used: std::sync::mpsc::Receiver<CsvBatch>,
+) {
     let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::new()));
     let newlines = |r: &csv::ByteRecord| r.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
@@ -629,7 +637,11 @@ fn read_csv(file: std::fs::File, delimiter: u8, path: &Path, tx: std::sync::mpsc
             fields: record.len() as u32,
         });
         if batch.items.len() >= 4096 || batch.data.len() >= 1 << 20 {
-            if tx.send(CsvRead::Batch(std::mem::take(&mut batch))).is_err() {
+            let mut fresh = used.try_recv().unwrap_or_default();
+            fresh.data.clear();
+            fresh.ends.clear();
+            fresh.items.clear();
+            if tx.send(CsvRead::Batch(std::mem::replace(&mut batch, fresh))).is_err() {
                 return;
             }
         }
@@ -638,7 +650,13 @@ fn read_csv(file: std::fs::File, delimiter: u8, path: &Path, tx: std::sync::mpsc
 }
 
 /// The building half of [`load_csv`].
-fn build_csv(name: &str, ts: &TableSchema, ctx: &mut Ctx<'_>, rx: &std::sync::mpsc::Receiver<CsvRead>) -> Result<Table, LoadError> {
+fn build_csv(
+    name: &str,
+    ts: &TableSchema,
+    ctx: &mut Ctx<'_>,
+    rx: &std::sync::mpsc::Receiver<CsvRead>,
+    used: &std::sync::mpsc::Sender<CsvBatch>,
+) -> Result<Table, LoadError> {
     let path = ctx.path;
     let headers = match rx.recv() {
         Ok(CsvRead::Header(h)) => h?,
@@ -649,12 +667,20 @@ fn build_csv(name: &str, ts: &TableSchema, ctx: &mut Ctx<'_>, rx: &std::sync::mp
     let mut builder = TableBuilder::new(name, columns.clone(), key);
     let width = columns.len();
     let mut last_progress = 0u64;
+    let mut sized = false;
     for msg in rx.iter() {
         let batch = match msg {
             CsvRead::Batch(b) => b,
             CsvRead::Fatal(e) => return Err(e),
             CsvRead::Header(_) => continue,
         };
+        if !sized && !batch.items.is_empty() && ctx.total > 0 {
+            // The first records say how many the file holds, roughly.
+            sized = true;
+            let bytes = batch.data.len() + batch.ends.len() + 1;
+            let rows = (ctx.total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
+            builder.reserve(rows.min(super::build::MAX_ROWS as usize));
+        }
         let mut cells: Vec<CellIn<'_>> = Vec::with_capacity(width);
         let mut next = 0usize;
         for item in &batch.items {
@@ -711,6 +737,8 @@ fn build_csv(name: &str, ts: &TableSchema, ctx: &mut Ctx<'_>, rx: &std::sync::mp
                 }
             }
         }
+        drop(cells);
+        let _ = used.send(batch);
     }
     Ok(builder.finish())
 }
