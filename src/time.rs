@@ -10,11 +10,42 @@ use jiff::Timestamp;
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DD` with digits only, checked against the calendar: days since
+/// the epoch. Anything else is left to jiff (`None`).
+fn fast_days(b: &[u8]) -> Option<i64> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
+        return None;
+    }
+    Some(days_from_civil(y, m, d))
+}
+
 /// `2026-01-31` → its midnight UTC.
 pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.len() != 10 || s.as_bytes()[4] != b'-' || s.as_bytes()[7] != b'-' {
         return None;
+    }
+    if let Some(days) = fast_days(s.as_bytes()) {
+        return Some(days * MICROS_PER_DAY);
     }
     let date: Date = s.parse().ok()?;
     Some(date_micros(date))
@@ -34,6 +65,16 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.len() < 16 || !s.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
         return None;
+    }
+    // The common `YYYY-MM-DDTHH:MM:SSZ` without jiff.
+    let b = s.as_bytes();
+    if b.len() == 20 && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z' {
+        let two = |i: usize| (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit()).then(|| ((b[i] - b'0') * 10 + b[i + 1] - b'0') as i64);
+        if let (Some(days), Some(h), Some(m), Some(sec)) = (fast_days(b), two(11), two(14), two(17)) {
+            if h < 24 && m < 60 && sec < 60 {
+                return Some(days * MICROS_PER_DAY + (h * 3600 + m * 60 + sec) * MICROS_PER_SECOND);
+            }
+        }
     }
     if let Ok(ts) = s.parse::<Timestamp>() {
         return Some(ts.as_microsecond());
@@ -91,6 +132,29 @@ pub fn start_of_day(micros: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_fast_paths_agree_with_jiff() {
+        let jiff_date = |t: &str| t.parse::<Date>().ok().map(date_micros);
+        let jiff_ts = |t: &str| t.parse::<Timestamp>().ok().map(|ts| ts.as_microsecond());
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (y, m, d) = (x % 10_000, (x >> 16) % 14, (x >> 24) % 33);
+            let t = format!("{y:04}-{m:02}-{d:02}");
+            assert_eq!(fast_days(t.as_bytes()).map(|d| d * MICROS_PER_DAY), jiff_date(&t), "{t}");
+            let (h, mi, se) = ((x >> 32) % 26, (x >> 40) % 62, (x >> 48) % 62);
+            let dt = format!("{t}T{h:02}:{mi:02}:{se:02}Z");
+            if se < 60 {
+                assert_eq!(parse_datetime(&dt), jiff_ts(&dt), "{dt}");
+            }
+        }
+        assert_eq!(parse_date("2024-02-29"), jiff_date("2024-02-29"));
+        assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("1969-12-31"), Some(-MICROS_PER_DAY));
+    }
 
     #[test]
     fn dates_are_midnight_utc() {

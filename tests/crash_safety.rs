@@ -14,8 +14,16 @@ use std::time::{Duration, Instant};
 const KILLS: usize = 20;
 
 fn segq(dir: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_segq")).args(args).current_dir(dir).output().expect("run segq");
-    assert!(out.status.success(), "segq {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(env!("CARGO_BIN_EXE_segq"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run segq");
+    assert!(
+        out.status.success(),
+        "segq {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -23,10 +31,15 @@ fn segq(dir: &Path, args: &[&str]) -> std::process::Output {
 fn answers(path: &Path) -> Result<Vec<u64>, String> {
     let store = segq::store::snapshot::read(path)?;
     let mut engine = Engine::new(store, 20_000 * segq::time::MICROS_PER_DAY);
-    ["all", "role = champion and replies_30d > 0", "account.tier = enterprise", "tags has any [webinar]"]
-        .iter()
-        .map(|q| engine.count_query(q).map_err(|e| format!("{q}: {e:?}")))
-        .collect()
+    [
+        "all",
+        "role = champion and replies_30d > 0",
+        "account.tier = enterprise",
+        "tags has any [webinar]",
+    ]
+    .iter()
+    .map(|q| engine.count_query(q).map_err(|e| format!("{q}: {e:?}")))
+    .collect()
 }
 
 #[test]
@@ -35,8 +48,38 @@ fn crash_safety_sigkill_during_index_leaves_old_or_new_snapshot() {
     let d = dir.path();
     // Two data sets; `new.segx` is indexed from a snapshot, so a run spends
     // much of its time writing (loading a snapshot is fast).
-    segq(d, &["gen", "--contacts", "2000", "--accounts", "80", "--seed", "1", "--today", "2026-12-01", "--out", "old"]);
-    segq(d, &["gen", "--contacts", "60000", "--accounts", "2400", "--seed", "2", "--today", "2026-12-01", "--out", "new"]);
+    segq(
+        d,
+        &[
+            "gen",
+            "--contacts",
+            "2000",
+            "--accounts",
+            "80",
+            "--seed",
+            "1",
+            "--today",
+            "2026-12-01",
+            "--out",
+            "old",
+        ],
+    );
+    segq(
+        d,
+        &[
+            "gen",
+            "--contacts",
+            "60000",
+            "--accounts",
+            "2400",
+            "--seed",
+            "2",
+            "--today",
+            "2026-12-01",
+            "--out",
+            "new",
+        ],
+    );
     segq(d, &["index", "--data", "old", "--out", "old.segx"]);
     segq(d, &["index", "--data", "new", "--out", "new.segx"]);
     let old = answers(&d.join("old.segx")).expect("old snapshot");
@@ -65,23 +108,34 @@ fn crash_safety_sigkill_during_index_leaves_old_or_new_snapshot() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        let wait = full.mul_f64(rng.gen_range(0.0..1.2)).min(Duration::from_secs(3));
+        let wait = full
+            .mul_f64(rng.gen_range(0.0..1.2))
+            .min(Duration::from_secs(3));
         std::thread::sleep(wait);
         child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
         child.wait().expect("reap");
         match answers(&d.join("target.segx")) {
             Ok(a) if a == before && a == old => saw_old += 1,
             Ok(a) if a == new => saw_new += 1,
-            other => panic!("kill {i} after {wait:?}: the target holds neither snapshot: {other:?}"),
+            other => {
+                panic!("kill {i} after {wait:?}: the target holds neither snapshot: {other:?}")
+            }
         }
     }
     // Leftovers of killed runs are temporary files beside the target,
     // never mistaken for a snapshot, and the next run succeeds.
     let mut leftovers = 0;
     for entry in std::fs::read_dir(d).expect("read dir") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if !["old", "new", "old.segx", "new.segx", "target.segx"].contains(&name.as_str()) {
-            assert!(name.starts_with(".segx-") && name.ends_with(".tmp"), "unexpected file {name}");
+            assert!(
+                name.starts_with(".segx-") && name.ends_with(".tmp"),
+                "unexpected file {name}"
+            );
             leftovers += 1;
         }
     }

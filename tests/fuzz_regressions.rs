@@ -16,13 +16,19 @@ fn replay(target: &str, check: fn(&[u8])) {
     let mut n = 0;
     for kind in ["seeds", "regressions"] {
         let dir = root.join(kind).join(target);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut paths: Vec<_> = entries.map(|e| e.expect("readable dir").path()).collect();
         paths.sort();
         for path in paths {
             let data = std::fs::read(&path).expect("readable input");
             let outcome = std::panic::catch_unwind(|| check(&data));
-            assert!(outcome.is_ok(), "{target}: {} fails (see the panic above)", path.display());
+            assert!(
+                outcome.is_ok(),
+                "{target}: {} fails (see the panic above)",
+                path.display()
+            );
             n += 1;
         }
     }

@@ -1,10 +1,10 @@
 //! Every documented limit (README "Limits", SECURITY.md), hit through the
 //! real binary: each hostile input ends in exit 1 (a query or query file)
 //! or 2 (data), with a located, lower-case message, no panic, and — where
-//! the input is large — under a virtual-memory cap far below what reading
-//! it whole would need. A watchdog fails any run that hangs.
+//! the input is large — a peak resident memory far below what reading it
+//! whole would take. A watchdog fails any run that hangs.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,37 +13,35 @@ use std::time::{Duration, Instant};
 /// well under a second each.
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// Address space for runs on huge inputs: the binary needs ~40 MB; reading
-/// a 100 MB input whole would need more than this.
-const MEMORY_CAP_KB: u64 = 150_000;
+/// Peak memory allowed on the 100 MB inputs: the binary needs ~90 MB with
+/// its 16 MB record buffers; holding a 100 MB input (and growing a buffer
+/// to it) would take well over this.
+const MAX_RSS_KB: u64 = 160 * 1024;
 
 struct Run {
     code: i32,
     stdout: String,
     stderr: String,
+    /// Peak resident set size of the process, in KiB.
+    max_rss_kb: u64,
 }
 
-/// Runs `segq args…` in `dir`, with `stdin`, optionally under a memory cap.
-fn segq(dir: &Path, args: &[&str], stdin: Option<&[u8]>, cap_kb: Option<u64>) -> Run {
-    let bin = env!("CARGO_BIN_EXE_segq");
-    let mut cmd = match cap_kb {
-        Some(kb) => {
-            let mut c = Command::new("sh");
-            c.arg("-c").arg(format!("ulimit -v {kb} && exec \"$0\" \"$@\"")).arg(bin).args(args);
-            c
-        }
-        None => {
-            let mut c = Command::new(bin);
-            c.args(args);
-            c
-        }
-    };
-    cmd.current_dir(dir)
+/// Runs `segq args…` in `dir` with `stdin`; with `bounded`, asserts that
+/// its peak memory stayed under [`MAX_RSS_KB`].
+fn segq(dir: &Path, args: &[&str], stdin: Option<&[u8]>, bounded: bool) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_segq"))
+        .args(args)
+        .current_dir(dir)
         .env("NO_COLOR", "1")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn segq");
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn segq");
     if let Some(bytes) = stdin {
         let mut pipe = child.stdin.take().expect("stdin");
         let bytes = bytes.to_vec();
@@ -52,32 +50,71 @@ fn segq(dir: &Path, args: &[&str], stdin: Option<&[u8]>, cap_kb: Option<u64>) ->
             let _ = pipe.write_all(&bytes);
         });
     }
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("stdout")));
+    let err = drain(Box::new(child.stderr.take().expect("stderr")));
+    // Peak memory from /proc while it runs (a lower bound; a fork's own
+    // rusage would also count this test process's memory).
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut max_rss_kb = 0;
     let start = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            max_rss_kb = max_rss_kb.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if start.elapsed() > WATCHDOG {
             let _ = child.kill();
             panic!("segq {args:?} ran longer than {WATCHDOG:?}");
         }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let out = child.wait_with_output().expect("output");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        std::thread::sleep(Duration::from_millis(2));
     };
-    assert!(!run.stderr.contains("panicked"), "segq {args:?} panicked:\n{}", run.stderr);
-    assert!(!run.stderr.contains("memory allocation"), "segq {args:?} ran out of memory:\n{}", run.stderr);
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: out.join().expect("stdout"),
+        stderr: err.join().expect("stderr"),
+        max_rss_kb,
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "segq {args:?} panicked:\n{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("memory allocation"),
+        "segq {args:?} ran out of memory:\n{}",
+        run.stderr
+    );
+    if bounded {
+        assert!(
+            run.max_rss_kb < MAX_RSS_KB,
+            "segq {args:?} peaked at {} KiB",
+            run.max_rss_kb
+        );
+    }
     run
 }
 
 /// Asserts the exit code and that stderr starts with `error: ` and holds `want`.
 #[track_caller]
 fn fails_with(run: &Run, code: i32, want: &[&str]) {
-    assert_eq!(run.code, code, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, code,
+        "stdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
     for w in want {
         assert!(run.stderr.contains(w), "missing {w:?} in:\n{}", run.stderr);
@@ -97,7 +134,11 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 /// A tiny data set: `contacts.csv` with a title column.
 fn small_data(dir: &Path, title: &str) {
     std::fs::create_dir_all(dir.join("d")).expect("mkdir");
-    write(dir, "d/contacts.csv", format!("id,title,score\n1,{title},3\n2,cto,4\n").as_bytes());
+    write(
+        dir,
+        "d/contacts.csv",
+        format!("id,title,score\n1,{title},3\n2,cto,4\n").as_bytes(),
+    );
 }
 
 // ------------------------------------------------------------ query text
@@ -107,11 +148,28 @@ fn limits_query_text_size() {
     let dir = scratch();
     small_data(dir.path(), "x");
     let query = format!("title = \"{}\"", "a".repeat(1 << 20));
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(query.as_bytes()), None);
-    fails_with(&run, 1, &["error: input is 1048586 bytes, more than the limit of 1048576", "--> <query>:1:1"]);
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(query.as_bytes()),
+        false,
+    );
+    fails_with(
+        &run,
+        1,
+        &[
+            "error: input is 1048586 bytes, more than the limit of 1048576",
+            "--> <query>:1:1",
+        ],
+    );
     // an endless stdin is read up to the file limit only
     let endless = vec![b'a'; (16 << 20) + 4096];
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(&endless), Some(MEMORY_CAP_KB));
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(&endless),
+        true,
+    );
     fails_with(&run, 1, &["more than the limit of 1048576"]);
 }
 
@@ -123,8 +181,15 @@ fn limits_query_file_size_is_checked_before_reading_it_whole() {
     text.extend_from_slice(b"\";\n");
     write(dir.path(), "huge.seg", &text);
     for command in ["check", "fmt"] {
-        let run = segq(dir.path(), &[command, "huge.seg"], None, Some(MEMORY_CAP_KB));
-        fails_with(&run, 1, &["error: input is 104857603 bytes, more than the limit of 16777216", "--> huge.seg:1:1"]);
+        let run = segq(dir.path(), &[command, "huge.seg"], None, true);
+        fails_with(
+            &run,
+            1,
+            &[
+                "error: input is 104857603 bytes, more than the limit of 16777216",
+                "--> huge.seg:1:1",
+            ],
+        );
     }
 }
 
@@ -141,32 +206,87 @@ fn limits_nesting_depth() {
         format!("title in {}", "[".repeat(100_000)),
     ];
     for q in &cases {
-        let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(q.as_bytes()), None);
-        fails_with(&run, 1, &["nesting deeper than the limit of 64", "--> <query>:1:"]);
+        let run = segq(
+            dir.path(),
+            &["count", "--data", "d", "-"],
+            Some(q.as_bytes()),
+            false,
+        );
+        fails_with(
+            &run,
+            1,
+            &["nesting deeper than the limit of 64", "--> <query>:1:"],
+        );
     }
     let ok = format!("{}score > 1{}", "(".repeat(60), ")".repeat(60));
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(ok.as_bytes()), None);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "2\n"), "{}", run.stderr);
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(ok.as_bytes()),
+        false,
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "2\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn limits_list_length() {
     let dir = scratch();
     small_data(dir.path(), "x");
-    let list = |n: usize| (0..n).map(|i| format!("v{i}")).collect::<Vec<_>>().join(", ");
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(format!("title in [{}]", list(10_001)).as_bytes()), None);
-    fails_with(&run, 1, &["list of 10001 values is longer than the limit of 10000", "--> <query>:1:10"]);
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(format!("title in [{}, cto]", list(9_999)).as_bytes()), None);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "1\n"), "{}", run.stderr);
+    let list = |n: usize| {
+        (0..n)
+            .map(|i| format!("v{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(format!("title in [{}]", list(10_001)).as_bytes()),
+        false,
+    );
+    fails_with(
+        &run,
+        1,
+        &[
+            "list of 10001 values is longer than the limit of 10000",
+            "--> <query>:1:10",
+        ],
+    );
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(format!("title in [{}, cto]", list(9_999)).as_bytes()),
+        false,
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "1\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn limits_number_of_segments() {
     let dir = scratch();
-    let file: String = (0..10_001).map(|i| format!("segment s{i} = all;\n")).collect();
+    let file: String = (0..10_001)
+        .map(|i| format!("segment s{i} = all;\n"))
+        .collect();
     write(dir.path(), "many.seg", file.as_bytes());
-    let run = segq(dir.path(), &["check", "many.seg"], None, None);
-    fails_with(&run, 1, &["error: more than 10000 segments are loaded", "--> many.seg:10001:9"]);
+    let run = segq(dir.path(), &["check", "many.seg"], None, false);
+    fails_with(
+        &run,
+        1,
+        &[
+            "error: more than 10000 segments are loaded",
+            "--> many.seg:10001:9",
+        ],
+    );
 }
 
 // ---------------------------------------------------------------- regexes
@@ -177,11 +297,14 @@ fn limits_regex_compiled_size() {
     small_data(dir.path(), "x");
     for re in ["(?:a{1000}){1000}", "((a{100}){100}){100}", "\\\\w{5000}"] {
         let q = format!("title matches \"{re}\"");
-        let run = segq(dir.path(), &["count", "--data", "d", &q], None, None);
+        let run = segq(dir.path(), &["count", "--data", "d", &q], None, false);
         fails_with(
             &run,
             1,
-            &["error: the regular expression is too big (compiled size limit 1048576 bytes)", "--> <query>:1:15"],
+            &[
+                "error: the regular expression is too big (compiled size limit 1048576 bytes)",
+                "--> <query>:1:15",
+            ],
         );
     }
 }
@@ -193,14 +316,40 @@ fn limits_number_of_different_regexes() {
     // per kind.
     let dir = scratch();
     small_data(dir.path(), "x");
-    let q: Vec<String> = (0..3000).map(|i| format!("title matches \"\\\\w{{{}}}x\"", 300 + i)).collect();
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(q.join(" or ").as_bytes()), None);
-    fails_with(&run, 1, &["more than 128 different regular expressions in one query"]);
-    assert_eq!(run.stderr.matches("different regular expressions").count(), 1, "{}", &run.stderr[..2000.min(run.stderr.len())]);
+    let q: Vec<String> = (0..3000)
+        .map(|i| format!("title matches \"\\\\w{{{}}}x\"", 300 + i))
+        .collect();
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(q.join(" or ").as_bytes()),
+        false,
+    );
+    fails_with(
+        &run,
+        1,
+        &["more than 128 different regular expressions in one query"],
+    );
+    assert_eq!(
+        run.stderr.matches("different regular expressions").count(),
+        1,
+        "{}",
+        &run.stderr[..2000.min(run.stderr.len())]
+    );
     // the same pattern again and again is compiled once
     let q = vec!["title matches \"^c.o$\""; 5000].join(" or ");
-    let run = segq(dir.path(), &["count", "--data", "d", "-"], Some(q.as_bytes()), None);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "1\n"), "{}", run.stderr);
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "-"],
+        Some(q.as_bytes()),
+        false,
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "1\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -209,10 +358,20 @@ fn limits_regex_runs_in_linear_time() {
     // 4 MB title that nearly matches: the regex crate's automata are linear.
     let dir = scratch();
     small_data(dir.path(), &"a".repeat(4 << 20));
-    for (re, want) in [("(a*)*b", "0\n"), ("(a|aa)*c", "1\n"), ("^(a+)+$", "1\n"), ("(?i)(A|a?)+b", "0\n")] {
+    for (re, want) in [
+        ("(a*)*b", "0\n"),
+        ("(a|aa)*c", "1\n"),
+        ("^(a+)+$", "1\n"),
+        ("(?i)(A|a?)+b", "0\n"),
+    ] {
         let q = format!("title matches \"{re}\"");
-        let run = segq(dir.path(), &["count", "--data", "d", &q], None, None);
-        assert_eq!((run.code, run.stdout.as_str()), (0, want), "{re}: {}", run.stderr);
+        let run = segq(dir.path(), &["count", "--data", "d", &q], None, false);
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (0, want),
+            "{re}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -222,7 +381,11 @@ fn limits_regex_runs_in_linear_time() {
 fn limits_csv_record_size_without_buffering_the_record() {
     let dir = scratch();
     std::fs::create_dir_all(dir.path().join("d")).expect("mkdir");
-    for (name, open, close) in [("plain", "", ""), ("quoted", "\"", "\""), ("unclosed", "\"", "")] {
+    for (name, open, close) in [
+        ("plain", "", ""),
+        ("quoted", "\"", "\""),
+        ("unclosed", "\"", ""),
+    ] {
         let mut text = format!("id,notes\n1,ok\n2,{open}").into_bytes();
         text.resize(text.len() + (100 << 20), b'x');
         text.extend_from_slice(format!("{close}\n3,z\n").as_bytes());
@@ -232,9 +395,18 @@ fn limits_csv_record_size_without_buffering_the_record() {
             if skip {
                 args.push("--skip-bad-rows");
             }
-            let run = segq(dir.path(), &args, None, Some(MEMORY_CAP_KB));
-            fails_with(&run, 2, &["error: d/contacts.csv:3: a record is longer than the limit of 16777216 bytes"]);
+            let run = segq(dir.path(), &args, None, true);
+            fails_with(
+                &run,
+                2,
+                &["error: d/contacts.csv:3: a record is longer than the limit of 16777216 bytes"],
+            );
             assert!(run.stdout.is_empty(), "{name}");
+            assert!(
+                run.max_rss_kb > 1024,
+                "memory was measured while reading 100 MB: {} KiB",
+                run.max_rss_kb
+            );
         }
     }
 }
@@ -247,11 +419,31 @@ fn limits_jsonl_line_size_without_buffering_the_line() {
     text.resize(text.len() + (100 << 20), b'x');
     text.extend_from_slice(b"\"}\n{\"id\": 3}\n");
     write(dir.path(), "d/contacts.jsonl", &text);
-    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, Some(MEMORY_CAP_KB));
-    fails_with(&run, 2, &["error: d/contacts.jsonl:2: line longer than 16777216 bytes"]);
-    let run = segq(dir.path(), &["count", "--data", "d", "all", "--skip-bad-rows"], None, Some(MEMORY_CAP_KB));
-    assert_eq!((run.code, run.stdout.as_str()), (0, "2\n"), "{}", run.stderr);
-    assert!(run.stderr.contains("skipped 1 bad row(s):\n  d/contacts.jsonl:2: line longer than 16777216 bytes"), "{}", run.stderr);
+    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, true);
+    fails_with(
+        &run,
+        2,
+        &["error: d/contacts.jsonl:2: line longer than 16777216 bytes"],
+    );
+    let run = segq(
+        dir.path(),
+        &["count", "--data", "d", "all", "--skip-bad-rows"],
+        None,
+        true,
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "2\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "skipped 1 bad row(s):\n  d/contacts.jsonl:2: line longer than 16777216 bytes"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -262,13 +454,33 @@ fn limits_json_depth() {
         format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
         format!("{}1{}", "{\"a\":".repeat(129), "}".repeat(129)),
     ] {
-        write(dir.path(), "d/contacts.jsonl", format!("{{\"id\": 1}}\n{{\"id\": 2, \"x\": {deep}}}\n").as_bytes());
-        let run = segq(dir.path(), &["count", "--data", "d", "all"], None, None);
-        fails_with(&run, 2, &["error: d/contacts.jsonl:2:", ": invalid JSON: recursion limit exceeded"]);
+        write(
+            dir.path(),
+            "d/contacts.jsonl",
+            format!("{{\"id\": 1}}\n{{\"id\": 2, \"x\": {deep}}}\n").as_bytes(),
+        );
+        let run = segq(dir.path(), &["count", "--data", "d", "all"], None, false);
+        fails_with(
+            &run,
+            2,
+            &[
+                "error: d/contacts.jsonl:2:",
+                ": invalid JSON: recursion limit exceeded",
+            ],
+        );
     }
     // within the limit, a nested value is refused by name, not echoed
-    write(dir.path(), "d/contacts.jsonl", format!("{{\"id\": 2, \"x\": [{}{}]}}\n", "[".repeat(120), "]".repeat(120)).as_bytes());
-    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, None);
+    write(
+        dir.path(),
+        "d/contacts.jsonl",
+        format!(
+            "{{\"id\": 2, \"x\": [{}{}]}}\n",
+            "[".repeat(120),
+            "]".repeat(120)
+        )
+        .as_bytes(),
+    );
+    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, false);
     fails_with(&run, 2, &["error: d/contacts.jsonl:1: `x`: a list may hold strings, numbers and booleans, not a list"]);
     assert!(run.stderr.len() < 200, "{}", run.stderr);
 }
@@ -277,16 +489,35 @@ fn limits_json_depth() {
 fn limits_columns_per_table() {
     let dir = scratch();
     std::fs::create_dir_all(dir.path().join("d")).expect("mkdir");
-    let header = (0..4097).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
-    write(dir.path(), "d/contacts.csv", format!("{header}\n").as_bytes());
-    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, None);
-    fails_with(&run, 2, &["error: d/contacts.csv:1: more than 4096 columns"]);
+    let header = (0..4097)
+        .map(|i| format!("c{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    write(
+        dir.path(),
+        "d/contacts.csv",
+        format!("{header}\n").as_bytes(),
+    );
+    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, false);
+    fails_with(
+        &run,
+        2,
+        &["error: d/contacts.csv:1: more than 4096 columns"],
+    );
     let keys: String = (0..4097).map(|i| format!("\"k{i}\": 1, ")).collect();
     write(dir.path(), "d/contacts.csv", b"");
     std::fs::remove_file(dir.path().join("d/contacts.csv")).expect("rm");
-    write(dir.path(), "d/contacts.jsonl", format!("{{{keys}\"id\": 1}}\n").as_bytes());
-    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, None);
-    fails_with(&run, 2, &["error: d/contacts.jsonl:1: more than 4096 columns"]);
+    write(
+        dir.path(),
+        "d/contacts.jsonl",
+        format!("{{{keys}\"id\": 1}}\n").as_bytes(),
+    );
+    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, false);
+    fails_with(
+        &run,
+        2,
+        &["error: d/contacts.jsonl:1: more than 4096 columns"],
+    );
 }
 
 #[test]
@@ -296,10 +527,19 @@ fn limits_schema_size() {
     let mut schema = b"[contacts.fields]\nscore = \"int\"\n#".to_vec();
     schema.resize(100 << 20, b'x');
     write(dir.path(), "d/schema.toml", &schema);
-    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, Some(MEMORY_CAP_KB));
+    let run = segq(dir.path(), &["count", "--data", "d", "all"], None, true);
     fails_with(&run, 2, &["error: d/schema.toml: the file is longer than the limit of 16777216 bytes for a schema"]);
-    let run = segq(dir.path(), &["check", "--schema", "d/schema.toml", "all"], None, Some(MEMORY_CAP_KB));
-    fails_with(&run, 2, &["d/schema.toml: the file is longer than the limit of 16777216 bytes for a schema"]);
+    let run = segq(
+        dir.path(),
+        &["check", "--schema", "d/schema.toml", "all"],
+        None,
+        true,
+    );
+    fails_with(
+        &run,
+        2,
+        &["d/schema.toml: the file is longer than the limit of 16777216 bytes for a schema"],
+    );
 }
 
 #[test]
@@ -307,17 +547,33 @@ fn limits_malformed_and_truncated_data_is_located() {
     let dir = scratch();
     std::fs::create_dir_all(dir.path().join("d")).expect("mkdir");
     let cases: [(&str, &[u8], &str); 5] = [
-        ("contacts.csv", b"id,name\n1,a\n2,\xff\xfe\n", "d/contacts.csv:3:2: not valid UTF-8"),
-        ("contacts.csv", b"id,name\n1,a\n2", "d/contacts.csv:3:2: expected 2 fields, found 1"),
+        (
+            "contacts.csv",
+            b"id,name\n1,a\n2,\xff\xfe\n",
+            "d/contacts.csv:3:2: not valid UTF-8",
+        ),
+        (
+            "contacts.csv",
+            b"id,name\n1,a\n2",
+            "d/contacts.csv:3:2: expected 2 fields, found 1",
+        ),
         ("contacts.csv", b"id,name\n1,\"a\n", "d/contacts.csv:2:"),
-        ("contacts.jsonl", b"{\"id\": 1}\n{\"id\": 2, \"name\": \"tru", "d/contacts.jsonl:2:"),
-        ("contacts.jsonl", b"{\"id\": 1}\n\x00\x01\x02\n", "d/contacts.jsonl:2:1: invalid JSON"),
+        (
+            "contacts.jsonl",
+            b"{\"id\": 1}\n{\"id\": 2, \"name\": \"tru",
+            "d/contacts.jsonl:2:",
+        ),
+        (
+            "contacts.jsonl",
+            b"{\"id\": 1}\n\x00\x01\x02\n",
+            "d/contacts.jsonl:2:1: invalid JSON",
+        ),
     ];
     for (name, bytes, want) in cases {
         let _ = std::fs::remove_file(dir.path().join("d/contacts.csv"));
         let _ = std::fs::remove_file(dir.path().join("d/contacts.jsonl"));
         write(dir.path(), &format!("d/{name}"), bytes);
-        let run = segq(dir.path(), &["count", "--data", "d", "all"], None, None);
+        let run = segq(dir.path(), &["count", "--data", "d", "all"], None, false);
         if want == "d/contacts.csv:2:" {
             // an unclosed quote at the end of the file: the record is the rest of the file
             assert!(run.code == 0 || run.code == 2, "{}", run.stderr);

@@ -33,8 +33,13 @@ fn segq(dir: &Path, args: &[&str]) -> Run {
 }
 
 fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    let mut rows: Vec<Vec<String>> = r.records().map(|rec| rec.expect("valid CSV").iter().map(String::from).collect()).collect();
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes());
+    let mut rows: Vec<Vec<String>> = r
+        .records()
+        .map(|rec| rec.expect("valid CSV").iter().map(String::from).collect())
+        .collect();
     assert!(!rows.is_empty(), "no header");
     let header = rows.remove(0);
     (header, rows)
@@ -56,7 +61,9 @@ fn normalised(raw: &str, ty: &FieldType, format: Option<&str>, separator: &str) 
             None => segq::time::parse_date(t).expect("date"),
         }),
         FieldType::DateTime => segq::time::format_datetime(
-            segq::time::parse_date(t).or_else(|| segq::time::parse_datetime(t)).expect("datetime"),
+            segq::time::parse_date(t)
+                .or_else(|| segq::time::parse_datetime(t))
+                .expect("datetime"),
         ),
         FieldType::Set => {
             let mut members: Vec<&str> = Vec::new();
@@ -86,19 +93,36 @@ fn assert_cell(got: &str, want: &Option<String>, what: &str) {
 #[test]
 fn no_silent_loss_messy_export_reproduces_every_value() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/messy");
-    let run = segq(&fixture, &["query", "all", "--data", ".", "--format", "csv"]);
+    let run = segq(
+        &fixture,
+        &["query", "all", "--data", ".", "--format", "csv"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stderr, "", "no warnings, nothing skipped");
     let (header, rows) = parse_csv(&run.stdout);
     assert_eq!(
         header,
         [
-            "id", "job_title", "first_name", "notes", "score", "replies", "seen", "closed_on", "created_at", "opted_in",
-            "tags", "stage", "account_id"
+            "id",
+            "job_title",
+            "first_name",
+            "notes",
+            "score",
+            "replies",
+            "seen",
+            "closed_on",
+            "created_at",
+            "opted_in",
+            "tags",
+            "stage",
+            "account_id"
         ]
     );
     let input = std::fs::read_to_string(fixture.join("contacts.csv")).expect("fixture");
-    assert!(input.starts_with('\u{feff}') && input.contains("\r\n"), "the fixture keeps its BOM and CRLF endings");
+    assert!(
+        input.starts_with('\u{feff}') && input.contains("\r\n"),
+        "the fixture keeps its BOM and CRLF endings"
+    );
     let (_, input_rows) = parse_csv(input.trim_start_matches('\u{feff}'));
     assert_eq!(rows.len(), input_rows.len(), "every row is printed");
     // Declared in schema.toml, or (for the rest) inferred from the values.
@@ -120,7 +144,11 @@ fn no_silent_loss_messy_export_reproduces_every_value() {
     for (r, (out, inp)) in rows.iter().zip(&input_rows).enumerate() {
         for (c, (ty, format)) in types.iter().enumerate() {
             let want = normalised(&inp[c], ty, *format, ";");
-            assert_cell(&out[c], &want, &format!("row {r} column {}: input {:?}", header[c], inp[c]));
+            assert_cell(
+                &out[c],
+                &want,
+                &format!("row {r} column {}: input {:?}", header[c], inp[c]),
+            );
         }
     }
     // The README's examples of each normalisation, as printed.
@@ -128,7 +156,11 @@ fn no_silent_loss_messy_export_reproduces_every_value() {
         let c = header.iter().position(|h| h == col).expect("column");
         rows.iter().find(|r| r[0] == id).expect("row")[c].clone()
     };
-    assert_eq!(cell("1", "notes"), "line one\r\nline two", "a quoted CRLF stays in the value");
+    assert_eq!(
+        cell("1", "notes"),
+        "line one\r\nline two",
+        "a quoted CRLF stays in the value"
+    );
     assert_eq!(cell("3", "job_title"), "  CTO  ", "text keeps its spaces");
     assert_eq!(cell("2", "first_name"), "", "a blank cell is missing");
     assert_eq!(cell("1", "score"), "1.5");
@@ -144,16 +176,42 @@ fn no_silent_loss_messy_export_reproduces_every_value() {
     assert_eq!(cell("1", "tags"), "webinar;trial");
     assert_eq!(cell("3", "tags"), "pricing_page");
     assert_eq!(cell("6", "tags"), "", "a set of no members is missing");
-    assert_eq!(cell("4", "account_id"), " a1 ", "a reference keeps its text (and links trimmed)");
+    assert_eq!(
+        cell("4", "account_id"),
+        " a1 ",
+        "a reference keeps its text (and links trimmed)"
+    );
 
     // The account of every contact, through `account.f`.
-    let run = segq(&fixture, &["query", "all", "--data", ".", "--format", "csv", "--fields", "id,account.name,account.tier"]);
+    let run = segq(
+        &fixture,
+        &[
+            "query",
+            "all",
+            "--data",
+            ".",
+            "--format",
+            "csv",
+            "--fields",
+            "id,account.name,account.tier",
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (_, rows) = parse_csv(&run.stdout);
-    let accounts: Vec<(&str, &str)> = rows.iter().map(|r| (r[1].as_str(), r[2].as_str())).collect();
+    let accounts: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[1].as_str(), r[2].as_str()))
+        .collect();
     assert_eq!(
         accounts,
-        [("Acme GmbH", "smb"), ("", ""), ("Beta, Inc.", "enterprise"), ("Acme GmbH", "smb"), ("Beta, Inc.", "enterprise"), ("Acme GmbH", "smb")]
+        [
+            ("Acme GmbH", "smb"),
+            ("", ""),
+            ("Beta, Inc.", "enterprise"),
+            ("Acme GmbH", "smb"),
+            ("Beta, Inc.", "enterprise"),
+            ("Acme GmbH", "smb")
+        ]
     );
 }
 
@@ -192,34 +250,67 @@ fn no_silent_loss_demo_export_matches_the_generator() {
         let (ty, format, sep) = spec(&schema.contacts, name);
         for (r, (out, inp)) in rows.iter().zip(&contacts).enumerate() {
             let want = normalised(&inp[c], &ty, format.as_deref(), &sep);
-            assert_cell(&out[c], &want, &format!("contact row {r} column {name}: generated {:?}", inp[c]));
+            assert_cell(
+                &out[c],
+                &want,
+                &format!("contact row {r} column {name}: generated {:?}", inp[c]),
+            );
             changed += usize::from(out[c] != inp[c]);
         }
     }
     // The generator writes canonical values: nothing needs normalising.
-    assert_eq!(changed, 0, "cells printed differently from how they were generated");
+    assert_eq!(
+        changed, 0,
+        "cells printed differently from how they were generated"
+    );
 
     // Every account column, through each contact's account.
     let accounts_schema = schema.accounts.as_ref().expect("accounts");
-    let fields: Vec<String> = segq::gen::ACCOUNT_COLUMNS.iter().map(|c| format!("account.{c}")).collect();
-    let run = segq(dir.path(), &["query", "all", "--format", "csv", "--fields", &format!("account_id,{}", fields.join(","))]);
+    let fields: Vec<String> = segq::gen::ACCOUNT_COLUMNS
+        .iter()
+        .map(|c| format!("account.{c}"))
+        .collect();
+    let run = segq(
+        dir.path(),
+        &[
+            "query",
+            "all",
+            "--format",
+            "csv",
+            "--fields",
+            &format!("account_id,{}", fields.join(",")),
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let (_, rows) = parse_csv(&run.stdout);
-    let by_id: std::collections::HashMap<&str, &Vec<String>> = accounts.iter().map(|a| (a[0].as_str(), a)).collect();
+    let by_id: std::collections::HashMap<&str, &Vec<String>> =
+        accounts.iter().map(|a| (a[0].as_str(), a)).collect();
     let mut seen = std::collections::HashSet::new();
     for row in &rows {
         let Some(account) = by_id.get(row[0].as_str()) else {
-            assert!(row[0].is_empty() && row[1..].iter().all(String::is_empty), "{row:?}");
+            assert!(
+                row[0].is_empty() && row[1..].iter().all(String::is_empty),
+                "{row:?}"
+            );
             continue;
         };
         seen.insert(row[0].clone());
         for (c, name) in segq::gen::ACCOUNT_COLUMNS.iter().enumerate() {
             let (ty, format, sep) = spec(accounts_schema, name);
             let want = normalised(&account[c], &ty, format.as_deref(), &sep);
-            assert_cell(&row[c + 1], &want, &format!("account {} column {name}", row[0]));
+            assert_cell(
+                &row[c + 1],
+                &want,
+                &format!("account {} column {name}", row[0]),
+            );
         }
     }
-    assert!(seen.len() * 10 > accounts.len() * 9, "most accounts have contacts: {} of {}", seen.len(), accounts.len());
+    assert!(
+        seen.len() * 10 > accounts.len() * 9,
+        "most accounts have contacts: {} of {}",
+        seen.len(),
+        accounts.len()
+    );
 }
 
 // ---------------------------------------------------------- skip-bad-rows
@@ -229,7 +320,11 @@ fn no_silent_loss_skip_bad_rows_reports_count_and_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path().join("d");
     std::fs::create_dir_all(&d).expect("mkdir");
-    std::fs::write(d.join("schema.toml"), "[contacts.fields]\nscore = \"int\"\n").expect("write");
+    std::fs::write(
+        d.join("schema.toml"),
+        "[contacts.fields]\nscore = \"int\"\n",
+    )
+    .expect("write");
     // CRLF, a blank line and a quoted line break move lines; 12 bad rows.
     let mut csv = String::from("id,score,note\r\n1,1,ok\r\n\r\n2,\"x\r\ny\",bad\r\n");
     let mut bad_lines = vec![4];
@@ -247,30 +342,71 @@ fn no_silent_loss_skip_bad_rows_reports_count_and_lines() {
     std::fs::write(d.join("contacts.csv"), &csv).expect("write");
     let run = segq(dir.path(), &["count", "all", "--data", "d"]);
     assert_eq!(run.code, 2);
-    assert_eq!(run.stderr, "error: d/contacts.csv:4:2: `score`: \"x\\r\\ny\" is not an int\n");
+    assert_eq!(
+        run.stderr,
+        "error: d/contacts.csv:4:2: `score`: \"x\\r\\ny\" is not an int\n"
+    );
 
-    let run = segq(dir.path(), &["count", "all", "--data", "d", "--skip-bad-rows"]);
+    let run = segq(
+        dir.path(),
+        &["count", "all", "--data", "d", "--skip-bad-rows"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let total_rows = 39;
     assert_eq!(run.stdout, format!("{}\n", total_rows - bad_lines.len()));
     let mut want = format!("warning: skipped {} bad row(s):\n", bad_lines.len());
     for (n, l) in bad_lines.iter().enumerate().take(10) {
-        let value = if n == 0 { "\"x\\r\\ny\"".to_string() } else { format!("\"{}.5\"", (n) * 3) };
-        want.push_str(&format!("  d/contacts.csv:{l}: column 2: `score`: {value} is not an int\n"));
+        let value = if n == 0 {
+            "\"x\\r\\ny\"".to_string()
+        } else {
+            format!("\"{}.5\"", (n) * 3)
+        };
+        want.push_str(&format!(
+            "  d/contacts.csv:{l}: column 2: `score`: {value} is not an int\n"
+        ));
     }
     want.push_str(&format!("  … and {} more\n", bad_lines.len() - 10));
     assert_eq!(run.stderr, want);
 
     // JSONL: lines are lines
     std::fs::remove_file(d.join("contacts.csv")).expect("rm");
-    std::fs::write(d.join("contacts.jsonl"), "{\"id\": 1, \"score\": 2}\n\n{\"id\": 2, \"score\": \"x\"}\n{\"id\": 3\n[]\n{\"id\": 4}\n")
-        .expect("write");
-    let run = segq(dir.path(), &["count", "all", "--data", "d", "--skip-bad-rows"]);
-    assert_eq!((run.code, run.stdout.as_str()), (0, "2\n"), "{}", run.stderr);
+    std::fs::write(
+        d.join("contacts.jsonl"),
+        "{\"id\": 1, \"score\": 2}\n\n{\"id\": 2, \"score\": \"x\"}\n{\"id\": 3\n[]\n{\"id\": 4}\n",
+    )
+    .expect("write");
+    let run = segq(
+        dir.path(),
+        &["count", "all", "--data", "d", "--skip-bad-rows"],
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "2\n"),
+        "{}",
+        run.stderr
+    );
     // (JSONL is read in two passes — syntax, then values — so its report
     // lists syntax errors first.)
-    let mut lines: Vec<&str> = run.stderr.lines().skip(1).map(|l| l.split(": ").next().unwrap_or("")).collect();
+    let mut lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .skip(1)
+        .map(|l| l.split(": ").next().unwrap_or(""))
+        .collect();
     lines.sort();
-    assert_eq!(lines, ["  d/contacts.jsonl:3", "  d/contacts.jsonl:4", "  d/contacts.jsonl:5"], "{}", run.stderr);
-    assert!(run.stderr.starts_with("warning: skipped 3 bad row(s):\n"), "{}", run.stderr);
+    assert_eq!(
+        lines,
+        [
+            "  d/contacts.jsonl:3",
+            "  d/contacts.jsonl:4",
+            "  d/contacts.jsonl:5"
+        ],
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.starts_with("warning: skipped 3 bad row(s):\n"),
+        "{}",
+        run.stderr
+    );
 }

@@ -28,7 +28,10 @@ use segq::store::Cell;
 
 /// Cases per property: the default, unless `PROPTEST_CASES` says otherwise.
 fn runner(default_cases: u32) -> TestRunner {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default_cases);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_cases);
     TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -59,14 +62,100 @@ fn vocabulary() -> Vec<String> {
         words.push(format!("account.{}", c.name));
     }
     let fixed = [
-        "and", "or", "not", "in", "between", "is", "missing", "present", "null", "duplicate", "contains", "starts_with",
-        "ends_with", "matches", "has", "any", "all", "none", "within", "before", "after", "ago", "today", "account", "count",
-        "true", "false", "segment", "AND", "Not", "IS NOT NULL", "=", "!=", "<", "<=", ">", ">=", "==", "(", ")", "[", "]",
-        ",", ";", "@", "@hot", "@engaged", "@decision_makers", "@nope", "`job title`", "`", "#", "# comment\n", "\n", "-", ".",
-        "0", "-1", "3", "1_000", "2.5", "-0.0", "1e3", "99999999999999999999", "9223372036854775807", "30d", "12h", "2w",
-        "3mo", "1y", "0d", "100000000y", "2026-01-31", "2026-02-30", "0000-01-01", "9999-12-31", "2026-01-31T09:30:00Z",
-        "2026-01-31T09:30:00+02:00", "\"head of\"", "'x'", "\"\\\"q\\\"\"", "\"\\n\\t\\\\\"", "\"(?i)^vp\"", "\"(unclosed\"",
-        "\"(a*)*b\"", "\"\\\\b\\\\w+\"", "\"\"", "\"", "'", "é", "東京", "🎉", "\u{0}", "\u{feff}",
+        "and",
+        "or",
+        "not",
+        "in",
+        "between",
+        "is",
+        "missing",
+        "present",
+        "null",
+        "duplicate",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "matches",
+        "has",
+        "any",
+        "all",
+        "none",
+        "within",
+        "before",
+        "after",
+        "ago",
+        "today",
+        "account",
+        "count",
+        "true",
+        "false",
+        "segment",
+        "AND",
+        "Not",
+        "IS NOT NULL",
+        "=",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "==",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ";",
+        "@",
+        "@hot",
+        "@engaged",
+        "@decision_makers",
+        "@nope",
+        "`job title`",
+        "`",
+        "#",
+        "# comment\n",
+        "\n",
+        "-",
+        ".",
+        "0",
+        "-1",
+        "3",
+        "1_000",
+        "2.5",
+        "-0.0",
+        "1e3",
+        "99999999999999999999",
+        "9223372036854775807",
+        "30d",
+        "12h",
+        "2w",
+        "3mo",
+        "1y",
+        "0d",
+        "100000000y",
+        "2026-01-31",
+        "2026-02-30",
+        "0000-01-01",
+        "9999-12-31",
+        "2026-01-31T09:30:00Z",
+        "2026-01-31T09:30:00+02:00",
+        "\"head of\"",
+        "'x'",
+        "\"\\\"q\\\"\"",
+        "\"\\n\\t\\\\\"",
+        "\"(?i)^vp\"",
+        "\"(unclosed\"",
+        "\"(a*)*b\"",
+        "\"\\\\b\\\\w+\"",
+        "\"\"",
+        "\"",
+        "'",
+        "é",
+        "東京",
+        "🎉",
+        "\u{0}",
+        "\u{feff}",
     ];
     words.extend(fixed.iter().map(|s| s.to_string()));
     words
@@ -96,18 +185,48 @@ fn props_any_text_never_panics() {
 
 #[test]
 fn props_token_soup_never_panics() {
-    runner(2000).run(&token_soup(vocabulary()), |text| check_query(&text)).unwrap();
+    runner(2000)
+        .run(&token_soup(vocabulary()), |text| check_query(&text))
+        .unwrap();
 }
 
 /// Values that fit a field of type `ty`, as query text.
 fn values_for(ty: &FieldType, dictionary: Option<&[String]>) -> Vec<String> {
     let mut v: Vec<String> = match ty {
-        FieldType::Int | FieldType::Float => ["0", "-3", "2", "2.5", "1_000", "70", "1e2", "9223372036854775807"].map(String::from).to_vec(),
-        FieldType::Date | FieldType::DateTime => {
-            ["2026-01-31", "2026-11-01T09:30:00Z", "today", "30d ago", "1y ago", "2w", "0000-01-01"].map(String::from).to_vec()
-        }
+        FieldType::Int | FieldType::Float => [
+            "0",
+            "-3",
+            "2",
+            "2.5",
+            "1_000",
+            "70",
+            "1e2",
+            "9223372036854775807",
+        ]
+        .map(String::from)
+        .to_vec(),
+        FieldType::Date | FieldType::DateTime => [
+            "2026-01-31",
+            "2026-11-01T09:30:00Z",
+            "today",
+            "30d ago",
+            "1y ago",
+            "2w",
+            "0000-01-01",
+        ]
+        .map(String::from)
+        .to_vec(),
         FieldType::Bool => vec!["true".into(), "false".into()],
-        _ => ["\"head of\"", "\"\"", "'vp'", "\"(?i)^v\"", "\"(a*)*b\"", "\"é\""].map(String::from).to_vec(),
+        _ => [
+            "\"head of\"",
+            "\"\"",
+            "'vp'",
+            "\"(?i)^v\"",
+            "\"(a*)*b\"",
+            "\"é\"",
+        ]
+        .map(String::from)
+        .to_vec(),
     };
     if let Some(d) = dictionary {
         v.extend(d.iter().take(6).cloned());
@@ -117,24 +236,41 @@ fn values_for(ty: &FieldType, dictionary: Option<&[String]>) -> Vec<String> {
 
 /// A predicate on one field: an operator and values that usually fit its type.
 fn predicate(field: String, ty: FieldType, values: Vec<String>) -> BoxedStrategy<String> {
-    let any_value: Vec<String> = ["1", "x", "2026-01-31", "30d", "true", "\"s\""].map(String::from).to_vec();
-    let value = prop_oneof![4 => prop::sample::select(values), 1 => prop::sample::select(any_value)].boxed();
-    let list = prop::collection::vec(value.clone(), 1..4).prop_map(|vs| format!("[{}]", vs.join(", ")));
+    let any_value: Vec<String> = ["1", "x", "2026-01-31", "30d", "true", "\"s\""]
+        .map(String::from)
+        .to_vec();
+    let value =
+        prop_oneof![4 => prop::sample::select(values), 1 => prop::sample::select(any_value)]
+            .boxed();
+    let list =
+        prop::collection::vec(value.clone(), 1..4).prop_map(|vs| format!("[{}]", vs.join(", ")));
     let cmp = prop::sample::select(vec!["=", "!=", "<", "<=", ">", ">="]);
-    let unary = prop::sample::select(vec!["is missing", "is present", "is duplicate", "is null", "is not null"]);
+    let unary = prop::sample::select(vec![
+        "is missing",
+        "is present",
+        "is duplicate",
+        "is null",
+        "is not null",
+    ]);
     let text_op = prop::sample::select(vec!["contains", "starts_with", "ends_with", "matches"]);
     let has = prop::sample::select(vec!["has", "has any", "has all", "has none"]);
     let time_op = prop::sample::select(vec!["within", "before", "after"]);
     let f = field.clone();
     let mut forms: Vec<BoxedStrategy<String>> = vec![
-        (cmp, value.clone()).prop_map(move |(op, v)| format!("{f} {op} {v}")).boxed(),
+        (cmp, value.clone())
+            .prop_map(move |(op, v)| format!("{f} {op} {v}"))
+            .boxed(),
         {
             let f = field.clone();
-            (any::<bool>(), list.clone()).prop_map(move |(neg, l)| format!("{f} {}in {l}", if neg { "not " } else { "" })).boxed()
+            (any::<bool>(), list.clone())
+                .prop_map(move |(neg, l)| format!("{f} {}in {l}", if neg { "not " } else { "" }))
+                .boxed()
         },
         {
             let f = field.clone();
-            (value.clone(), value.clone()).prop_map(move |(a, b)| format!("{f} between {a} and {b}")).boxed()
+            (value.clone(), value.clone())
+                .prop_map(move |(a, b)| format!("{f} between {a} and {b}"))
+                .boxed()
         },
         {
             let f = field.clone();
@@ -142,15 +278,21 @@ fn predicate(field: String, ty: FieldType, values: Vec<String>) -> BoxedStrategy
         },
         {
             let f = field.clone();
-            (text_op, value.clone()).prop_map(move |(op, v)| format!("{f} {op} {v}")).boxed()
+            (text_op, value.clone())
+                .prop_map(move |(op, v)| format!("{f} {op} {v}"))
+                .boxed()
         },
         {
             let f = field.clone();
-            (has, list).prop_map(move |(op, l)| format!("{f} {op} {l}")).boxed()
+            (has, list)
+                .prop_map(move |(op, l)| format!("{f} {op} {l}"))
+                .boxed()
         },
         {
             let f = field.clone();
-            (time_op, value).prop_map(move |(op, v)| format!("{f} {op} {v}")).boxed()
+            (time_op, value)
+                .prop_map(move |(op, v)| format!("{f} {op} {v}"))
+                .boxed()
         },
     ];
     if ty == FieldType::Bool {
@@ -165,13 +307,32 @@ fn predicate(field: String, ty: FieldType, values: Vec<String>) -> BoxedStrategy
 fn shaped_query() -> BoxedStrategy<String> {
     let store = &checks::fixture().engine.store;
     let mut leaves: Vec<BoxedStrategy<String>> = Vec::new();
-    for (prefix, table) in [("", &store.contacts), ("account.", store.accounts.as_ref().expect("accounts"))] {
+    for (prefix, table) in [
+        ("", &store.contacts),
+        ("account.", store.accounts.as_ref().expect("accounts")),
+    ] {
         for c in &table.columns {
             let values = values_for(&c.ty, c.dictionary());
-            leaves.push(predicate(format!("{prefix}{}", c.name), c.ty.clone(), values));
+            leaves.push(predicate(
+                format!("{prefix}{}", c.name),
+                c.ty.clone(),
+                values,
+            ));
         }
     }
-    leaves.push(prop::sample::select(vec!["all", "none", "@hot", "@engaged", "segment churned", "@nope", "nope = 1"]).prop_map(String::from).boxed());
+    leaves.push(
+        prop::sample::select(vec![
+            "all",
+            "none",
+            "@hot",
+            "@engaged",
+            "segment churned",
+            "@nope",
+            "nope = 1",
+        ])
+        .prop_map(String::from)
+        .boxed(),
+    );
     let leaf = prop::strategy::Union::new(leaves);
     leaf.prop_recursive(4, 24, 3, |inner| {
         let op = prop::sample::select(vec![" and ", " or ", " AND ", "\nor "]);
@@ -211,8 +372,17 @@ fn props_random_queries_never_panic() {
         .unwrap();
     // The generator must reach the checker and the executor, not only the parser.
     let cases = runner.config().cases;
-    eprintln!("random queries: {cases} cases, {} parsed, {} checked", parsed.get(), checked.get());
-    assert!(parsed.get() * 2 >= cases && checked.get() * 10 >= cases, "{} parsed, {} checked", parsed.get(), checked.get());
+    eprintln!(
+        "random queries: {cases} cases, {} parsed, {} checked",
+        parsed.get(),
+        checked.get()
+    );
+    assert!(
+        parsed.get() * 2 >= cases && checked.get() * 10 >= cases,
+        "{} parsed, {} checked",
+        parsed.get(),
+        checked.get()
+    );
 }
 
 /// Valid queries of every form, from the README's tour and queries/.
@@ -231,21 +401,33 @@ const VALID: &[&str] = &[
 
 /// An edit of a valid query: delete, insert or replace a few characters.
 fn edited_query() -> impl Strategy<Value = String> {
-    let edit = (0usize..400, 0usize..6, prop::sample::select(vec!["", "(", ")", "[", "]", "\"", " not ", " and ", ",", "@", "=", "1", "é", "`"]));
-    (prop::sample::select(VALID.to_vec()), prop::collection::vec(edit, 1..4)).prop_map(|(q, edits)| {
-        let mut chars: Vec<char> = q.chars().collect();
-        for (at, len, insert) in edits {
-            let at = at % (chars.len() + 1);
-            let end = (at + len).min(chars.len());
-            chars.splice(at..end, insert.chars());
-        }
-        chars.into_iter().collect()
-    })
+    let edit = (
+        0usize..400,
+        0usize..6,
+        prop::sample::select(vec![
+            "", "(", ")", "[", "]", "\"", " not ", " and ", ",", "@", "=", "1", "é", "`",
+        ]),
+    );
+    (
+        prop::sample::select(VALID.to_vec()),
+        prop::collection::vec(edit, 1..4),
+    )
+        .prop_map(|(q, edits)| {
+            let mut chars: Vec<char> = q.chars().collect();
+            for (at, len, insert) in edits {
+                let at = at % (chars.len() + 1);
+                let end = (at + len).min(chars.len());
+                chars.splice(at..end, insert.chars());
+            }
+            chars.into_iter().collect()
+        })
 }
 
 #[test]
 fn props_edited_queries_never_panic() {
-    runner(2000).run(&edited_query(), |text| check_query(&text)).unwrap();
+    runner(2000)
+        .run(&edited_query(), |text| check_query(&text))
+        .unwrap();
 }
 
 #[test]
@@ -283,7 +465,11 @@ fn blank() -> impl Strategy<Value = String> {
 }
 
 fn padded(s: impl Strategy<Value = String>) -> impl Strategy<Value = String> {
-    (s, prop::sample::select(vec![("", ""), (" ", ""), ("", " "), ("  ", " ")])).prop_map(|(v, (a, b))| format!("{a}{v}{b}"))
+    (
+        s,
+        prop::sample::select(vec![("", ""), (" ", ""), ("", " "), ("  ", " ")]),
+    )
+        .prop_map(|(v, (a, b))| format!("{a}{v}{b}"))
 }
 
 fn date_text() -> impl Strategy<Value = String> {
@@ -292,7 +478,9 @@ fn date_text() -> impl Strategy<Value = String> {
 
 fn cell(kind: Kind) -> BoxedStrategy<String> {
     let value: BoxedStrategy<String> = match kind {
-        Kind::Text => prop::string::string_regex("[a-zA-Z0-9 ,;\"'\\n\\r\\t#|éü東京🎉\\-]{1,12}").expect("regex").boxed(),
+        Kind::Text => prop::string::string_regex("[a-zA-Z0-9 ,;\"'\\n\\r\\t#|éü東京🎉\\-]{1,12}")
+            .expect("regex")
+            .boxed(),
         Kind::Int => padded(prop_oneof![
             any::<i64>().prop_map(|v| v.to_string()),
             (0u32..1000).prop_map(|v| format!("+{v}")),
@@ -301,27 +489,52 @@ fn cell(kind: Kind) -> BoxedStrategy<String> {
         ])
         .boxed(),
         Kind::Float => padded(prop_oneof![
-            any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(|v| v.to_string()),
-            any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(|v| format!("{v:e}")),
+            any::<f64>()
+                .prop_filter("finite", |v| v.is_finite())
+                .prop_map(|v| v.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |v| v.is_finite())
+                .prop_map(|v| format!("{v:e}")),
             (0u32..100, 0u32..100).prop_map(|(a, b)| format!("{a}.{b}0")),
             (0u32..100).prop_map(|a| format!("-{a}.5")),
         ])
         .boxed(),
         Kind::Date => padded(date_text()).boxed(),
         Kind::DateTime => padded(
-            (date_text(), 0u32..24, 0u32..60, prop::sample::select(vec!["Z", "+02:00", "-05:30", ""]), prop::sample::select(vec!["T", " "]))
+            (
+                date_text(),
+                0u32..24,
+                0u32..60,
+                prop::sample::select(vec!["Z", "+02:00", "-05:30", ""]),
+                prop::sample::select(vec!["T", " "]),
+            )
                 .prop_map(|(d, h, m, z, t)| format!("{d}{t}{h:02}:{m:02}:07{z}")),
         )
         .boxed(),
-        Kind::Bool => prop::sample::select(vec!["true", "false", "TRUE", "False", " true "]).prop_map(str::to_string).boxed(),
+        Kind::Bool => prop::sample::select(vec!["true", "false", "TRUE", "False", " true "])
+            .prop_map(str::to_string)
+            .boxed(),
     };
     prop_oneof![8 => value, 1 => blank()].boxed()
 }
 
 /// A header: non-ASCII, spaces, camelCase, clashes that get `_2`; never a key.
 fn header() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["Name", "Job Title", "note", "Größe", "東京", "a b", "x", "X", "firstName", "", "Replies (30d)", "tags"])
-        .prop_map(str::to_string)
+    prop::sample::select(vec![
+        "Name",
+        "Job Title",
+        "note",
+        "Größe",
+        "東京",
+        "a b",
+        "x",
+        "X",
+        "firstName",
+        "",
+        "Replies (30d)",
+        "tags",
+    ])
+    .prop_map(str::to_string)
 }
 
 #[derive(Debug, Clone)]
@@ -334,19 +547,31 @@ struct CsvCase {
 }
 
 fn csv_case() -> impl Strategy<Value = CsvCase> {
-    let kind = prop::sample::select(vec![Kind::Text, Kind::Int, Kind::Float, Kind::Date, Kind::DateTime, Kind::Bool]);
+    let kind = prop::sample::select(vec![
+        Kind::Text,
+        Kind::Int,
+        Kind::Float,
+        Kind::Date,
+        Kind::DateTime,
+        Kind::Bool,
+    ]);
     prop::collection::vec((header(), kind), 1..6).prop_flat_map(|cols| {
         let (headers, kinds): (Vec<String>, Vec<Kind>) = cols.into_iter().unzip();
         let row = kinds.iter().map(|&k| cell(k)).collect::<Vec<_>>();
-        (Just(headers), Just(kinds), prop::collection::vec(row, 0..20), any::<bool>(), any::<bool>()).prop_map(
-            |(headers, kinds, rows, bom, crlf)| CsvCase {
+        (
+            Just(headers),
+            Just(kinds),
+            prop::collection::vec(row, 0..20),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(headers, kinds, rows, bom, crlf)| CsvCase {
                 headers,
                 kinds,
                 rows,
                 bom,
                 crlf,
-            },
-        )
+            })
     })
 }
 
@@ -355,8 +580,14 @@ fn write_csv(case: &CsvCase) -> Vec<u8> {
     if case.bom {
         out.extend_from_slice("\u{feff}".as_bytes());
     }
-    let terminator = if case.crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') };
-    let mut w = csv::WriterBuilder::new().terminator(terminator).from_writer(&mut out);
+    let terminator = if case.crlf {
+        csv::Terminator::CRLF
+    } else {
+        csv::Terminator::Any(b'\n')
+    };
+    let mut w = csv::WriterBuilder::new()
+        .terminator(terminator)
+        .from_writer(&mut out);
     w.write_record(&case.headers).expect("write");
     for r in &case.rows {
         w.write_record(r).expect("write");
@@ -381,7 +612,9 @@ fn normalised(raw: &str, ty: &FieldType) -> Option<String> {
         FieldType::Float => segq::schema::parse_float(t).expect("float").to_string(),
         FieldType::Date => segq::time::format_date(segq::time::parse_date(t).expect("date")),
         FieldType::DateTime => segq::time::format_datetime(
-            segq::time::parse_date(t).or_else(|| segq::time::parse_datetime(t)).expect("datetime"),
+            segq::time::parse_date(t)
+                .or_else(|| segq::time::parse_datetime(t))
+                .expect("datetime"),
         ),
         FieldType::Bool => segq::schema::parse_bool(t).expect("bool").to_string(),
         _ => raw.to_string(),
@@ -397,7 +630,12 @@ fn props_csv_load_export_load_is_the_identity() {
             std::fs::write(dir.path().join("contacts.csv"), &bytes).expect("write");
             let (store, report) = match load_path(dir.path(), &LoadOptions::default()) {
                 Ok(loaded) => loaded,
-                Err(e) => return Err(TestCaseError::fail(format!("{e}\n{}", String::from_utf8_lossy(&bytes)))),
+                Err(e) => {
+                    return Err(TestCaseError::fail(format!(
+                        "{e}\n{}",
+                        String::from_utf8_lossy(&bytes)
+                    )))
+                }
             };
             prop_assert_eq!(report.skipped, 0);
             let t = &store.contacts;
@@ -408,10 +646,20 @@ fn props_csv_load_export_load_is_the_identity() {
                     let got = col.cell(r as u32);
                     let want = normalised(&row[i], &col.ty);
                     let got_text = (got != Cell::Missing).then(|| got.to_text(&t.separators[i]));
-                    prop_assert_eq!(&got_text, &want, "column {} ({:?}, {:?}) row {}", col.name, col.ty, case.kinds[i], r);
+                    prop_assert_eq!(
+                        &got_text,
+                        &want,
+                        "column {} ({:?}, {:?}) row {}",
+                        col.name,
+                        col.ty,
+                        case.kinds[i],
+                        r
+                    );
                 }
             }
-            let outcome = std::panic::catch_unwind(|| checks::export_reload_identity(&store, dir.path(), &[]));
+            let outcome = std::panic::catch_unwind(|| {
+                checks::export_reload_identity(&store, dir.path(), &[])
+            });
             prop_assert!(outcome.is_ok(), "export does not reload to the same cells");
             Ok(())
         })
@@ -427,7 +675,8 @@ fn props_snapshot_write_load_is_the_identity() {
     runner(150)
         .run(&csv_case(), |case| {
             std::fs::write(dir.path().join("contacts.csv"), write_csv(&case)).expect("write");
-            let (store, _) = load_path(dir.path(), &LoadOptions::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (store, _) = load_path(dir.path(), &LoadOptions::default())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
             segq::store::snapshot::write(&store, &path).expect("write snapshot");
             let back = segq::store::snapshot::read(&path).map_err(TestCaseError::fail)?;
             prop_assert_eq!(back.contacts.len, store.contacts.len);

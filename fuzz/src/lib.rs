@@ -37,9 +37,18 @@ pub struct Fixture {
 }
 
 const LIBRARY: [(&str, &str); 3] = [
-    ("queries/pipeline.seg", include_str!("../../queries/pipeline.seg")),
-    ("queries/data_quality.seg", include_str!("../../queries/data_quality.seg")),
-    ("queries/account_based.seg", include_str!("../../queries/account_based.seg")),
+    (
+        "queries/pipeline.seg",
+        include_str!("../../queries/pipeline.seg"),
+    ),
+    (
+        "queries/data_quality.seg",
+        include_str!("../../queries/data_quality.seg"),
+    ),
+    (
+        "queries/account_based.seg",
+        include_str!("../../queries/account_based.seg"),
+    ),
 ];
 
 pub fn fixture() -> &'static Fixture {
@@ -69,14 +78,19 @@ pub fn fixture() -> &'static Fixture {
 /// A query string: parse → canonical text round trip → check → optimise →
 /// execute; the optimised plan must give the unoptimised plan's rows.
 pub fn parse_check(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let engine = &fixture().engine;
     let mut sources = engine.sources.clone();
     let source: SourceId = sources.add("<query>", text);
     let expr = match parse_query(text) {
         Ok(expr) => expr,
         Err(diags) => {
-            assert!(diags.iter().any(Diagnostic::is_error), "a failed parse without an error");
+            assert!(
+                diags.iter().any(Diagnostic::is_error),
+                "a failed parse without an error"
+            );
             let diags: Vec<_> = diags.into_iter().map(|d| d.in_source(source)).collect();
             render_all(&diags, &sources);
             return;
@@ -84,7 +98,10 @@ pub fn parse_check(data: &[u8]) {
     };
     let canonical = expr.to_string();
     match parse_query(&canonical) {
-        Ok(again) => assert_eq!(again, expr, "canonical text {canonical:?} parses to another tree"),
+        Ok(again) => assert_eq!(
+            again, expr,
+            "canonical text {canonical:?} parses to another tree"
+        ),
         Err(e) => panic!("canonical text {canonical:?} does not parse: {e:?}"),
     }
     let ctx = CheckContext {
@@ -96,7 +113,10 @@ pub fn parse_check(data: &[u8]) {
     let checked = match check(&expr, &ctx) {
         Ok(c) => c,
         Err(diags) => {
-            assert!(diags.iter().any(Diagnostic::is_error), "a failed check without an error");
+            assert!(
+                diags.iter().any(Diagnostic::is_error),
+                "a failed check without an error"
+            );
             render_all(&diags, &sources);
             return;
         }
@@ -107,13 +127,24 @@ pub fn parse_check(data: &[u8]) {
     let optimized = optimize(checked.plan.clone(), Some(store));
     let fast = segq::exec::execute(&optimized, store);
     assert_eq!(plain, fast, "optimising changed the result of {text:?}");
-    assert_eq!(segq::exec::count(&optimized, store), fast.len(), "count differs from execute for {text:?}");
+    assert_eq!(
+        segq::exec::count(&optimized, store),
+        fast.len(),
+        "count differs from execute for {text:?}"
+    );
     let schema_only = optimize(checked.plan, None);
-    assert_eq!(segq::exec::execute(&schema_only, store), plain, "schema-only optimising changed {text:?}");
+    assert_eq!(
+        segq::exec::execute(&schema_only, store),
+        plain,
+        "schema-only optimising changed {text:?}"
+    );
     let (analyzed, _) = segq::exec::analyze(&optimized, store);
     assert_eq!(analyzed, fast, "analyze differs from execute for {text:?}");
     let _ = segq::plan::explain::explain(&optimized, store, None);
-    assert!(fast.max().is_none_or(|m| m < store.contacts.len), "rows beyond the table");
+    assert!(
+        fast.max().is_none_or(|m| m < store.contacts.len),
+        "rows beyond the table"
+    );
 }
 
 // ------------------------------------------------------------- parse_file
@@ -122,7 +153,9 @@ pub fn parse_check(data: &[u8]) {
 /// formats, and its formatted text parses to the same items and formats to
 /// itself.
 pub fn parse_file_check(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let sources = Sources::query(text);
     let (_, recovered) = segq::syntax::parse::parse_file_recovering(text);
     render_all(&recovered, &sources);
@@ -134,7 +167,10 @@ pub fn parse_file_check(data: &[u8]) {
             return;
         }
     };
-    assert!(recovered.is_empty(), "recovery reports errors in a file that parses: {recovered:?}");
+    assert!(
+        recovered.is_empty(),
+        "recovery reports errors in a file that parses: {recovered:?}"
+    );
     let formatted = match segq::fmt::format_file(text) {
         Ok(f) => f,
         Err(e) => panic!("a file that parses does not format: {e:?}"),
@@ -143,16 +179,24 @@ pub fn parse_file_check(data: &[u8]) {
         Ok(f) => f,
         Err(e) => panic!("formatted text {formatted:?} does not parse: {e:?}"),
     };
-    assert_eq!(again.items, file.items, "formatting changed the items of {text:?} (formatted: {formatted:?})");
+    assert_eq!(
+        again.items, file.items,
+        "formatting changed the items of {text:?} (formatted: {formatted:?})"
+    );
     let twice = segq::fmt::format_file(&formatted).expect("formatted text formats");
-    assert_eq!(twice, formatted, "formatting is not idempotent for {text:?}");
+    assert_eq!(
+        twice, formatted,
+        "formatting is not idempotent for {text:?}"
+    );
 }
 
 // ------------------------------------------------------------ schema_toml
 
 /// schema.toml text: parsed, or rejected with a located error.
 pub fn schema_toml(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     match segq::schema::parse_schema(text) {
         Ok(schema) => {
             let _ = segq::plan::Catalog::from_schema(&schema);
@@ -223,7 +267,9 @@ fn scratch() -> std::path::PathBuf {
 /// Bytes as `contacts.<ext>` (first byte: [`IngestMode`]), loaded; a load
 /// that succeeds must survive `query all --format csv` and a reload.
 fn ingest(data: &[u8], ext: &str) {
-    let Some((&mode, body)) = data.split_first() else { return };
+    let Some((&mode, body)) = data.split_first() else {
+        return;
+    };
     let mode = IngestMode::from_byte(mode);
     let dir = scratch().join(format!("in-{ext}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -233,7 +279,11 @@ fn ingest(data: &[u8], ext: &str) {
         std::fs::write(dir.join("accounts.csv"), ACCOUNTS_CSV).expect("write accounts");
     }
     if mode.schema {
-        std::fs::write(dir.join("schema.toml"), if mode.accounts { SCHEMA_REF } else { SCHEMA }).expect("write schema");
+        std::fs::write(
+            dir.join("schema.toml"),
+            if mode.accounts { SCHEMA_REF } else { SCHEMA },
+        )
+        .expect("write schema");
     }
     let opts = LoadOptions {
         skip_bad_rows: mode.skip_bad_rows,
@@ -247,7 +297,10 @@ fn ingest(data: &[u8], ext: &str) {
         }
     };
     assert!(report.first_skipped.len() as u64 <= report.skipped);
-    assert!(mode.skip_bad_rows || report.skipped == 0, "rows skipped without --skip-bad-rows");
+    assert!(
+        mode.skip_bad_rows || report.skipped == 0,
+        "rows skipped without --skip-bad-rows"
+    );
     // With SCHEMA_REF (no input formats), the export must load under the
     // same schema and accounts; with SCHEMA, `closed_on` is written in ISO
     // form, which its `format` does not read, so only inferred loads are checked.
@@ -270,7 +323,15 @@ pub fn export_reload_identity(store: &Store, dir: &Path, keep: &[&str]) {
     let fields = output::all_fields(store);
     let rows: Vec<u32> = store.contacts.all.iter().collect();
     let mut csv = Vec::new();
-    output::write_rows(&mut csv, store, &fields, &rows, Format::Csv, rows.len() as u64).expect("write csv");
+    output::write_rows(
+        &mut csv,
+        store,
+        &fields,
+        &rows,
+        Format::Csv,
+        rows.len() as u64,
+    )
+    .expect("write csv");
     let out = dir.join("export");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).expect("export dir");
@@ -280,7 +341,10 @@ pub fn export_reload_identity(store: &Store, dir: &Path, keep: &[&str]) {
     }
     let (again, report) = match ingest::load_path(&out, &LoadOptions::default()) {
         Ok(loaded) => loaded,
-        Err(e) => panic!("the export does not load: {e}\n{}", String::from_utf8_lossy(&csv)),
+        Err(e) => panic!(
+            "the export does not load: {e}\n{}",
+            String::from_utf8_lossy(&csv)
+        ),
     };
     assert_eq!(report.skipped, 0);
     assert_same_cells(&store.contacts, &again.contacts, &csv);
@@ -289,14 +353,25 @@ pub fn export_reload_identity(store: &Store, dir: &Path, keep: &[&str]) {
 /// Two tables hold the same columns and, cell by cell, the same text.
 pub fn assert_same_cells(a: &Table, b: &Table, context: &[u8]) {
     let names = |t: &Table| t.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(a), names(b), "columns differ after reload of\n{}", String::from_utf8_lossy(context));
-    assert_eq!(a.len, b.len, "row count differs after reload of\n{}", String::from_utf8_lossy(context));
+    assert_eq!(
+        names(a),
+        names(b),
+        "columns differ after reload of\n{}",
+        String::from_utf8_lossy(context)
+    );
+    assert_eq!(
+        a.len,
+        b.len,
+        "row count differs after reload of\n{}",
+        String::from_utf8_lossy(context)
+    );
     for (i, (ca, cb)) in a.columns.iter().zip(&b.columns).enumerate() {
         let sep_a = &a.separators[i];
         let sep_b = &b.separators[i];
         for r in 0..a.len {
             let (x, y) = (ca.cell(r), cb.cell(r));
-            let same = matches!(x, Cell::Missing) == matches!(y, Cell::Missing) && x.to_text(sep_a) == y.to_text(sep_b);
+            let same = matches!(x, Cell::Missing) == matches!(y, Cell::Missing)
+                && x.to_text(sep_a) == y.to_text(sep_b);
             assert!(
                 same,
                 "column `{}` row {r}: {x:?} became {y:?} after reload of\n{}",
@@ -323,8 +398,14 @@ pub fn jsonl_ingest(data: &[u8]) {
 /// store that loads must answer queries on every column, print every
 /// cell, and write a snapshot that loads to the same cells.
 pub fn snapshot_load(data: &[u8]) {
-    let Some((&mode, body)) = data.split_first() else { return };
-    let file = if mode & 1 == 1 { with_header(body) } else { body.to_vec() };
+    let Some((&mode, body)) = data.split_first() else {
+        return;
+    };
+    let file = if mode & 1 == 1 {
+        with_header(body)
+    } else {
+        body.to_vec()
+    };
     let store = match segq::store::snapshot::from_bytes(&file) {
         Ok(store) => store,
         Err(e) => {
@@ -351,7 +432,10 @@ pub fn with_header(content: &[u8]) -> Vec<u8> {
 /// snapshot round trip.
 fn exercise(store: Store) {
     let mut queries = vec!["all".to_string(), "not all".to_string()];
-    for (prefix, table) in [("", Some(&store.contacts)), ("account.", store.accounts.as_ref())] {
+    for (prefix, table) in [
+        ("", Some(&store.contacts)),
+        ("account.", store.accounts.as_ref()),
+    ] {
         let Some(table) = table else { continue };
         for c in &table.columns {
             if c.name.contains('`') || c.name.is_empty() {
@@ -360,13 +444,24 @@ fn exercise(store: Store) {
             let f = format!("{prefix}`{}`", c.name);
             queries.push(format!("{f} is present"));
             queries.push(format!("{f} is duplicate"));
-            let cell = (0..table.len).map(|r| c.cell(r)).find(|v| *v != Cell::Missing);
+            let cell = (0..table.len)
+                .map(|r| c.cell(r))
+                .find(|v| *v != Cell::Missing);
             match (cell, &c.ty) {
-                (Some(Cell::Text(t)), _) => queries.push(format!("{f} in [{t:?}, \"zz\"] or {f} contains \"a\" or {f} matches \"^.\"")),
-                (Some(Cell::Set(m)), _) => queries.push(format!("{f} has any [{:?}] and {f} has none [\"zz\"]", m[0])),
+                (Some(Cell::Text(t)), _) => queries.push(format!(
+                    "{f} in [{t:?}, \"zz\"] or {f} contains \"a\" or {f} matches \"^.\""
+                )),
+                (Some(Cell::Set(m)), _) => queries.push(format!(
+                    "{f} has any [{:?}] and {f} has none [\"zz\"]",
+                    m[0]
+                )),
                 (Some(Cell::Bool(_)), _) => queries.push(format!("{f} = true or {f} = false")),
-                (Some(Cell::Date(_) | Cell::DateTime(_)), _) => queries.push(format!("{f} within 30d or {f} before 2020-01-01")),
-                (Some(Cell::Int(_) | Cell::Float(_)), _) => queries.push(format!("{f} between -5 and 5000 or {f} < 0")),
+                (Some(Cell::Date(_) | Cell::DateTime(_)), _) => {
+                    queries.push(format!("{f} within 30d or {f} before 2020-01-01"))
+                }
+                (Some(Cell::Int(_) | Cell::Float(_)), _) => {
+                    queries.push(format!("{f} between -5 and 5000 or {f} < 0"))
+                }
                 _ => {}
             }
         }
@@ -378,22 +473,36 @@ fn exercise(store: Store) {
     let rows: Vec<u32> = store.contacts.all.iter().collect();
     for format in [Format::Csv, Format::Jsonl, Format::Ids, Format::Table] {
         let mut out = Vec::new();
-        output::write_rows(&mut out, &store, &fields, &rows, format, rows.len() as u64).expect("write rows");
+        output::write_rows(&mut out, &store, &fields, &rows, format, rows.len() as u64)
+            .expect("write rows");
     }
-    let again = segq::store::snapshot::from_bytes(&segq::store::snapshot::to_bytes(&store)).expect("a loaded store writes a snapshot that loads");
+    let again = segq::store::snapshot::from_bytes(&segq::store::snapshot::to_bytes(&store))
+        .expect("a loaded store writes a snapshot that loads");
     assert_same_cells(&store.contacts, &again.contacts, b"(snapshot)");
     let mut engine = Engine::new(store, 0);
     let mut other = Engine::new(again, 0);
     for q in &queries {
         if let Ok(c) = engine.compile(q) {
             let rows = engine.execute(&c.plan);
-            assert!(rows.max().is_none_or(|m| m < engine.store.contacts.len), "rows beyond the table for {q}");
+            assert!(
+                rows.max().is_none_or(|m| m < engine.store.contacts.len),
+                "rows beyond the table for {q}"
+            );
             // (No `count == execute` here: a crafted snapshot's indexes may
             // disagree with its values — SECURITY.md — but never reach
             // outside the table.)
-            assert!(engine.count(&c.plan) <= u64::from(engine.store.contacts.len), "count beyond the table for {q}");
-            let c2 = other.compile(q).expect("the reloaded store checks the same query");
-            assert_eq!(other.execute(&c2.plan), rows, "the reloaded store answers {q} differently");
+            assert!(
+                engine.count(&c.plan) <= u64::from(engine.store.contacts.len),
+                "count beyond the table for {q}"
+            );
+            let c2 = other
+                .compile(q)
+                .expect("the reloaded store checks the same query");
+            assert_eq!(
+                other.execute(&c2.plan),
+                rows,
+                "the reloaded store answers {q} differently"
+            );
             let _ = segq::plan::explain::explain(&c.plan, &engine.store, None);
         }
     }

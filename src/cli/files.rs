@@ -353,7 +353,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
+    // The temporary file is private (0600): keep the target's permissions
+    // (`segq fmt`), or make a new file readable as `File::create` would.
+    match std::fs::metadata(path) {
+        Ok(m) => tmp.as_file().set_permissions(m.permissions())?,
+        #[cfg(unix)]
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))?
+        }
+        #[cfg(not(unix))]
+        Err(_) => {}
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod write_atomic_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn write_atomic_keeps_the_files_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.seg");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        super::write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o664);
+        let fresh = dir.path().join("fresh.seg");
+        super::write_atomic(&fresh, b"x").unwrap();
+        assert_eq!(mode(&fresh), 0o644);
+    }
 }

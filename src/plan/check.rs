@@ -417,7 +417,10 @@ impl<'a> Checker<'a> {
                     TextOp::Matches => {
                         if !self.regexes.contains_key(&text) && self.regexes.len() >= MAX_REGEXES {
                             // a query of 129 different `t matches "…"` (reported once)
-                            if self.errors.iter().any(|e| e.message.starts_with("more than") && e.message.contains("regular expressions")) {
+                            if self.errors.iter().any(|e| {
+                                e.message.starts_with("more than")
+                                    && e.message.contains("regular expressions")
+                            }) {
                                 return None;
                             }
                             self.error(Diagnostic::error(
@@ -1050,7 +1053,8 @@ mod regex_limit_tests {
 
     #[test]
     fn check_bounds_the_number_of_different_regexes() {
-        let schema = crate::schema::parse_schema("[contacts.fields]\ntitle = \"string\"\n").expect("valid schema");
+        let schema = crate::schema::parse_schema("[contacts.fields]\ntitle = \"string\"\n")
+            .expect("valid schema");
         let catalog = Catalog::from_schema(&schema);
         let library = Library::new();
         let ctx = CheckContext {
@@ -1060,8 +1064,13 @@ mod regex_limit_tests {
             source: 0,
         };
         let run = |n: usize, distinct: usize| {
-            let q: Vec<String> = (0..n).map(|i| format!("title matches \"^a{{{}}}\"", i % distinct + 1)).collect();
-            check(&crate::syntax::parse_query(&q.join(" or ")).expect("parses"), &ctx)
+            let q: Vec<String> = (0..n)
+                .map(|i| format!("title matches \"^a{{{}}}\"", i % distinct + 1))
+                .collect();
+            check(
+                &crate::syntax::parse_query(&q.join(" or ")).expect("parses"),
+                &ctx,
+            )
         };
         // the same pattern many times is compiled once
         assert!(run(5000, MAX_REGEXES).is_ok());

@@ -273,6 +273,9 @@ pub fn complete(line: &str, pos: usize, vocab: &Vocabulary) -> (usize, Vec<Pair>
     let Some(dot) = dot_line(line) else {
         return complete_query(line, pos, vocab);
     };
+    if pos < dot.word_span.start {
+        return (pos, Vec::new()); // the cursor is before the dot-command
+    }
     if pos <= dot.word_span.end {
         let typed = &line[dot.word_span.start..pos];
         let mut out = Vec::new();
@@ -868,6 +871,9 @@ mod tests {
         let (_, got) = complete("é", 1, &vocab());
         assert!(!got.is_empty());
         let _ = complete("role", 100, &vocab());
+        // the cursor before an indented dot-command
+        assert!(complete(" \\ಐ*", 0, &vocab()).1.is_empty());
+        assert!(complete("  .help", 1, &vocab()).1.is_empty());
     }
 
     proptest! {

@@ -32,6 +32,8 @@ pub struct CellError {
 enum Parsed<'a> {
     Missing,
     Text(&'a str),
+    /// A value the column's dictionary already holds.
+    Code(u32),
     Key(i64),
     Bool(bool),
     Members(Vec<&'a str>),
@@ -137,6 +139,11 @@ pub struct TableBuilder {
     text_keys: AHashSet<String>,
     int_keys: IntKeys,
     len: u32,
+    /// Account keys a `ref` cell must name, once set.
+    ref_keys: Option<AHashSet<String>>,
+    /// The `ref` columns, and per column the code a pre-check found.
+    ref_columns: Vec<usize>,
+    known: Vec<Option<u32>>,
 }
 
 /// Rows a table may hold: row numbers are u32 and `u32::MAX` marks "none".
@@ -189,6 +196,9 @@ impl TableBuilder {
             text_keys: AHashSet::new(),
             int_keys: IntKeys::default(),
             len: 0,
+            ref_keys: None,
+            ref_columns: Vec::new(),
+            known: Vec::new(),
         }
     }
 
@@ -202,6 +212,18 @@ impl TableBuilder {
 
     pub fn column_names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Checks every `ref` cell against the accounts' keys (trimmed) before
+    /// anything else in its row; a value the column already holds was
+    /// checked when it first came. The error's message starts with
+    /// `refers to unknown account`.
+    pub fn set_ref_keys(&mut self, keys: AHashSet<String>) {
+        self.ref_columns = (0..self.specs.len())
+            .filter(|&i| self.specs[i].as_ref().is_some_and(|s| s.ty == FieldType::Ref))
+            .collect();
+        self.known = vec![None; self.specs.len()];
+        self.ref_keys = Some(keys);
     }
 
     /// Expects about `rows` rows in all: sizes per-row storage once, and
@@ -239,6 +261,26 @@ impl TableBuilder {
                 message: format!("table `{}` is full ({MAX_ROWS} rows)", self.name),
             });
         }
+        if let Some(keys) = &self.ref_keys {
+            for &i in &self.ref_columns {
+                self.known[i] = None;
+                let (CellIn::Text(t), Builder::Dict { dict, .. }) = (cells[i], &self.builders[i]) else { continue };
+                let trimmed = t.trim();
+                if trimmed.is_empty() {
+                    continue;
+                }
+                match dict.find(t, DictColumn::hash(t)) {
+                    Some(c) => self.known[i] = Some(c),
+                    None if keys.contains(trimmed) => {}
+                    None => {
+                        return Err(CellError {
+                            column: i,
+                            message: format!("refers to unknown account {trimmed:?}"),
+                        })
+                    }
+                }
+            }
+        }
         let mut parsed = Vec::with_capacity(cells.len());
         for (i, cell) in cells.iter().enumerate() {
             let p = self.parse(i, *cell).map_err(|message| CellError { column: i, message })?;
@@ -253,6 +295,10 @@ impl TableBuilder {
                     })
                 }
                 Parsed::Key(v) => !self.int_keys.contains(*v),
+                Parsed::Code(_) => match cells[k] {
+                    CellIn::Text(t) => !self.text_keys.contains(t),
+                    CellIn::List(_) => true,
+                },
                 // An undeclared dictionary holds exactly the keys seen so far.
                 Parsed::Text(t) => match &self.builders[k] {
                     Builder::Dict { dict, declared: false } | Builder::Infer { dict, .. } => !dict.contains(t),
@@ -271,6 +317,11 @@ impl TableBuilder {
                 (Parsed::Text(_), Builder::Dict { declared: false, .. } | Builder::Infer { .. }) => {}
                 (Parsed::Text(t), _) => {
                     self.text_keys.insert(t.to_string());
+                }
+                (Parsed::Code(_), _) => {
+                    if let CellIn::Text(t) = cells[k] {
+                        self.text_keys.insert(t.to_string());
+                    }
                 }
                 _ => {}
             }
@@ -326,8 +377,13 @@ impl TableBuilder {
         match builder {
             Builder::Infer { .. } => Ok(Parsed::Text(text)),
             Builder::Dict { dict, declared } => {
-                if *declared && !dict.contains(text) {
-                    Err(not_declared(text, spec))
+                if let Some(c) = self.known.get(i).copied().flatten() {
+                    Ok(Parsed::Code(c))
+                } else if *declared {
+                    match dict.find(text, DictColumn::hash(text)) {
+                        Some(c) => Ok(Parsed::Code(c)),
+                        None => Err(not_declared(text, spec)),
+                    }
                 } else {
                     Ok(Parsed::Text(text))
                 }
@@ -454,6 +510,7 @@ fn append(b: &mut Builder, row: u32, p: Parsed<'_>) {
             let c = dict.code(t);
             dict.codes.push(c);
         }
+        (Builder::Dict { dict, .. }, Parsed::Code(c)) => dict.codes.push(c),
         (Builder::Num { keys, .. }, Parsed::Missing) => keys.push(None),
         (Builder::Num { keys, present }, Parsed::Key(k)) => {
             keys.push(Some(k));

@@ -398,7 +398,12 @@ impl Ctx<'_> {
         }
         if let Err(e) = builder.push_row(cells) {
             let name = &columns[e.column].0;
-            return self.bad_row(line, Some(e.column + 1), format!("`{name}`: {}", e.message));
+            let message = if e.message.starts_with("refers to unknown account") {
+                format!("`{name}` {}", e.message)
+            } else {
+                format!("`{name}`: {}", e.message)
+            };
+            return self.bad_row(line, Some(e.column + 1), message);
         }
         Ok(())
     }
@@ -665,6 +670,9 @@ fn build_csv(
     };
     let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
     let mut builder = TableBuilder::new(name, columns.clone(), key);
+    if let Some(keys) = ctx.account_keys.take() {
+        builder.set_ref_keys(keys);
+    }
     let width = columns.len();
     let mut last_progress = 0u64;
     let mut sized = false;
@@ -674,13 +682,6 @@ fn build_csv(
             CsvRead::Fatal(e) => return Err(e),
             CsvRead::Header(_) => continue,
         };
-        if !sized && !batch.items.is_empty() && ctx.total > 0 {
-            // The first records say how many the file holds, roughly.
-            sized = true;
-            let bytes = batch.data.len() + batch.ends.len() + 1;
-            let rows = (ctx.total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
-            builder.reserve(rows.min(super::build::MAX_ROWS as usize));
-        }
         let mut cells: Vec<CellIn<'_>> = Vec::with_capacity(width);
         let mut next = 0usize;
         for item in &batch.items {
@@ -738,6 +739,13 @@ fn build_csv(
             }
         }
         drop(cells);
+        if !sized && !batch.items.is_empty() && ctx.total > 0 {
+            // The first records say how many the file holds, roughly.
+            sized = true;
+            let bytes = batch.data.len() + batch.ends.len() + 1;
+            let rows = (ctx.total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
+            builder.reserve(rows.min(super::build::MAX_ROWS as usize));
+        }
         let _ = used.send(batch);
     }
     Ok(builder.finish())
