@@ -135,6 +135,8 @@ pub fn bench(args: &BenchArgs) -> Result<(), Exit> {
     for (label, text) in &queries {
         timings.push(bench_one(&mut engine, label, text, args.iterations, args.materialize)?);
     }
+    // The process ends after printing: freeing the store would only cost time.
+    std::mem::forget(engine);
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         BenchFormat::Jsonl => timings.iter().try_for_each(|t| writeln!(out, "{}", to_json(t))),

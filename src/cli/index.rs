@@ -34,5 +34,7 @@ pub fn index(args: &IndexArgs) -> Result<(), Exit> {
         loaded.as_secs_f64(),
         (started.elapsed() - loaded).as_secs_f64()
     );
+    // The process ends here: freeing the store would only cost time.
+    std::mem::forget(store);
     Ok(())
 }

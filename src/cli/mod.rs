@@ -222,7 +222,10 @@ fn run(command: Command) -> Result<(), Exit> {
         Command::Count { query, data } => {
             let mut engine = load_engine(&data, true)?;
             let compiled = compile(&mut engine, &query_text(query)?)?;
-            print_out(&format!("{}\n", engine.count(&compiled.plan)))
+            let printed = print_out(&format!("{}\n", engine.count(&compiled.plan)));
+            // The process ends here: freeing a large store would only cost time.
+            std::mem::forget(engine);
+            printed
         }
         Command::Query {
             query,

@@ -675,8 +675,16 @@ fn present_from(len: usize, mut is_present: impl FnMut(usize) -> bool) -> Bits {
 enum Postings {
     /// One bitmap per code.
     Bitmaps(Vec<Bits>),
-    /// `rows[offsets[c]..offsets[c + 1]]` are the rows of code `c`, ascending.
-    Sorted { offsets: Vec<u32>, rows: Vec<u32> },
+    /// Rows sorted by code, built from the codes when first needed (most
+    /// such columns, like email, are only ever shown, never searched).
+    Sorted(OnceLock<Csr>),
+}
+
+/// `rows[offsets[c]..offsets[c + 1]]` are the rows of code `c`, ascending.
+#[derive(Debug)]
+struct Csr {
+    offsets: Vec<u32>,
+    rows: Vec<u32>,
 }
 
 /// enum, string and ref columns: a dictionary of distinct values, a code per
@@ -690,7 +698,7 @@ pub struct DictColumn {
     pub codes: Codes,
     pub present: RoaringBitmap,
     present_bits: Bits,
-    counts: Vec<u32>,
+    counts: OnceLock<Vec<u32>>,
     postings: Postings,
     /// `is duplicate`, exact and case-folded
     duplicates: [OnceLock<RoaringBitmap>; 2],
@@ -710,40 +718,21 @@ impl DictColumn {
     pub fn from_parts(values: Strings, mut codes: Codes, lookup: Option<HashTable<u32>>) -> DictColumn {
         codes.shrink_to_fit();
         let len = codes.len();
-        let mut counts = vec![0u32; values.len()];
         let present_bits = present_from(len, |r| codes.get(r) != MISSING);
+        let counts = OnceLock::new();
         let postings = if values.len() <= MAX_BITMAP_POSTINGS {
             let mut builders: Vec<BitsBuilder> = (0..values.len()).map(|_| BitsBuilder::new()).collect();
             for r in 0..len {
                 let c = codes.get(r);
                 if c != MISSING {
                     builders[c as usize].push(r as u32);
-                    counts[c as usize] += 1;
                 }
             }
-            Postings::Bitmaps(builders.into_iter().map(BitsBuilder::finish).collect())
+            let b: Vec<Bits> = builders.into_iter().map(BitsBuilder::finish).collect();
+            let _ = counts.set(b.iter().map(|x| x.len() as u32).collect());
+            Postings::Bitmaps(b)
         } else {
-            for c in codes.iter() {
-                if c != MISSING {
-                    counts[c as usize] += 1;
-                }
-            }
-            let mut offsets = Vec::with_capacity(values.len() + 1);
-            let mut acc = 0u32;
-            offsets.push(0);
-            for &n in &counts {
-                acc += n;
-                offsets.push(acc);
-            }
-            let mut fill = offsets.clone();
-            let mut rows = vec![0u32; acc as usize];
-            for (r, c) in codes.iter().enumerate() {
-                if c != MISSING {
-                    rows[fill[c as usize] as usize] = r as u32;
-                    fill[c as usize] += 1;
-                }
-            }
-            Postings::Sorted { offsets, rows }
+            Postings::Sorted(OnceLock::new())
         };
         let cell = OnceLock::new();
         if let Some(l) = lookup {
@@ -801,9 +790,45 @@ impl DictColumn {
         self.listed.get_or_init(|| self.values.to_vec())
     }
 
+    /// Rows per code.
+    fn counts(&self) -> &[u32] {
+        self.counts.get_or_init(|| {
+            let mut counts = vec![0u32; self.values.len()];
+            for c in self.codes.iter() {
+                if c != MISSING {
+                    counts[c as usize] += 1;
+                }
+            }
+            counts
+        })
+    }
+
+    /// Rows sorted by code (built on first use).
+    fn csr<'a>(&'a self, cell: &'a OnceLock<Csr>) -> &'a Csr {
+        cell.get_or_init(|| {
+            let counts = self.counts();
+            let mut offsets = Vec::with_capacity(counts.len() + 1);
+            let mut acc = 0u32;
+            offsets.push(0);
+            for &n in counts {
+                acc += n;
+                offsets.push(acc);
+            }
+            let mut fill = offsets.clone();
+            let mut rows = vec![0u32; acc as usize];
+            for (r, c) in self.codes.iter().enumerate() {
+                if c != MISSING {
+                    rows[fill[c as usize] as usize] = r as u32;
+                    fill[c as usize] += 1;
+                }
+            }
+            Csr { offsets, rows }
+        })
+    }
+
     /// How many rows hold code `c`.
     pub fn count(&self, code: u32) -> u64 {
-        self.counts[code as usize] as u64
+        self.counts()[code as usize] as u64
     }
 
     pub fn present_bits(&self) -> &Bits {
@@ -838,7 +863,7 @@ impl DictColumn {
                     out.finish()
                 }
             },
-            Postings::Sorted { offsets, rows } => {
+            Postings::Sorted(cell) => {
                 let total: u64 = codes.iter().map(|&c| self.count(c)).sum();
                 if total * 16 > self.codes.len() as u64 {
                     let mut wanted = vec![false; self.values.len()];
@@ -851,6 +876,7 @@ impl DictColumn {
                         c != MISSING && wanted[c as usize]
                     })
                 } else {
+                    let Csr { offsets, rows } = self.csr(cell);
                     let mut out = Vec::with_capacity(total as usize);
                     for &c in codes {
                         out.extend_from_slice(&rows[offsets[c as usize] as usize..offsets[c as usize + 1] as usize]);
@@ -871,7 +897,7 @@ impl DictColumn {
     /// Codes whose value satisfies `keep`, testing each distinct value once.
     pub fn codes_where(&self, mut keep: impl FnMut(&str) -> bool) -> Vec<u32> {
         (0..self.values.len() as u32)
-            .filter(|&c| self.counts[c as usize] > 0 && keep(&self.values[c as usize]))
+            .filter(|&c| self.counts()[c as usize] > 0 && keep(&self.values[c as usize]))
             .collect()
     }
 
@@ -891,7 +917,7 @@ impl DictColumn {
         self.duplicate_bits[fold as usize].get_or_init(|| {
             let mut groups: AHashMap<std::borrow::Cow<str>, (u64, Vec<u32>)> = AHashMap::new();
             for (c, v) in self.values.iter().enumerate() {
-                if self.counts[c] == 0 {
+                if self.counts()[c] == 0 {
                     continue;
                 }
                 let key = if fold {
@@ -900,7 +926,7 @@ impl DictColumn {
                     std::borrow::Cow::Borrowed(v)
                 };
                 let g = groups.entry(key).or_default();
-                g.0 += self.counts[c] as u64;
+                g.0 += self.counts()[c] as u64;
                 g.1.push(c as u32);
             }
             let codes: Vec<u32> = groups.into_values().filter(|(n, _)| *n > 1).flat_map(|(_, c)| c).collect();
@@ -912,7 +938,7 @@ impl DictColumn {
     pub fn postings_parts(&self) -> PostingsParts<'_> {
         match &self.postings {
             Postings::Bitmaps(b) => PostingsParts::Bitmaps(b),
-            Postings::Sorted { offsets, rows } => PostingsParts::Sorted { offsets, rows },
+            Postings::Sorted(_) => PostingsParts::Sorted,
         }
     }
 
@@ -932,7 +958,8 @@ impl DictColumn {
             return Err("dict: a code outside the dictionary".into());
         }
         check_rows(&present, len)?;
-        let (postings, counts) = match postings {
+        let counts = OnceLock::new();
+        let postings = match postings {
             PostingsOwned::Bitmaps(b) => {
                 if b.len() != n {
                     return Err("dict: one bitmap per value expected".into());
@@ -940,21 +967,10 @@ impl DictColumn {
                 for x in &b {
                     check_rows(x, len)?;
                 }
-                let counts = b.iter().map(|x| x.len() as u32).collect();
-                (Postings::Bitmaps(b), counts)
+                let _ = counts.set(b.iter().map(|x| x.len() as u32).collect());
+                Postings::Bitmaps(b)
             }
-            PostingsOwned::Sorted { offsets, rows } => {
-                if offsets.len() != n + 1
-                    || offsets.first() != Some(&0)
-                    || offsets.windows(2).any(|w| w[0] > w[1])
-                    || offsets.last().map(|&o| o as usize) != Some(rows.len())
-                    || rows.iter().any(|&r| r >= len)
-                {
-                    return Err("dict: bad sorted postings".into());
-                }
-                let counts = offsets.windows(2).map(|w| w[1] - w[0]).collect();
-                (Postings::Sorted { offsets, rows }, counts)
-            }
+            PostingsOwned::Sorted => Postings::Sorted(OnceLock::new()),
         };
         Ok(DictColumn {
             present: present.to_roaring(),
@@ -974,13 +990,13 @@ impl DictColumn {
     pub fn heap_bytes(&self) -> usize {
         let postings = match &self.postings {
             Postings::Bitmaps(b) => b.iter().map(Bits::heap_bytes).sum(),
-            Postings::Sorted { offsets, rows } => offsets.capacity() * 4 + rows.capacity() * 4,
+            Postings::Sorted(cell) => cell.get().map_or(0, |c| c.offsets.capacity() * 4 + c.rows.capacity() * 4),
         };
         self.values.heap_bytes()
             + self.lookup.get().map_or(0, |t| t.capacity() * 5)
             + self.codes.heap_bytes()
             + self.present_bits.heap_bytes()
-            + self.counts.capacity() * 4
+            + self.counts.get().map_or(0, |c| c.capacity() * 4)
             + postings
     }
 }
@@ -988,13 +1004,14 @@ impl DictColumn {
 /// A dictionary column's postings, borrowed for a snapshot.
 pub enum PostingsParts<'a> {
     Bitmaps(&'a [Bits]),
-    Sorted { offsets: &'a [u32], rows: &'a [u32] },
+    /// rows sorted by code, rebuilt from the codes when needed
+    Sorted,
 }
 
 /// A dictionary column's postings, read from a snapshot.
 pub enum PostingsOwned {
     Bitmaps(Vec<Bits>),
-    Sorted { offsets: Vec<u32>, rows: Vec<u32> },
+    Sorted,
 }
 
 /// Every row of `bits` lies below `len`.

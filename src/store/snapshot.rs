@@ -136,19 +136,16 @@ fn check_header(h: &[u8], file_len: u64) -> Result<(u64, u64), String> {
     Ok((len, hash))
 }
 
-/// Reads a snapshot file.
+/// Reads a snapshot file, straight into the store's structures (the
+/// checksum is computed on the way and compared at the end).
 pub fn read(path: &Path) -> Result<Store, String> {
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
     let mut h = [0u8; HEADER];
     let got = read_up_to(&mut file, &mut h).map_err(|e| e.to_string())?;
-    let (len, _) = check_header(&h[..got], file_len)?;
-    let len = usize::try_from(len).map_err(|_| "the snapshot is too large for this machine".to_string())?;
-    // The length was just checked against the file's own size.
-    let mut bytes = Vec::with_capacity(HEADER + len);
-    bytes.extend_from_slice(&h);
-    file.take(len as u64).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    from_bytes(&bytes)
+    let (len, hash) = check_header(&h[..got], file_len)?;
+    let mut src = std::io::BufReader::with_capacity(1 << 20, file);
+    read_content(&mut src, len, hash)
 }
 
 fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -164,17 +161,34 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
 
 /// Reads a snapshot from bytes.
 pub fn from_bytes(bytes: &[u8]) -> Result<Store, String> {
-    let (_, hash) = check_header(bytes, bytes.len() as u64)?;
-    let content = &bytes[HEADER..];
-    if xxhash_rust::xxh3::xxh3_64(content) != hash {
+    let (len, hash) = check_header(bytes, bytes.len() as u64)?;
+    let mut content = &bytes[HEADER..];
+    read_content(&mut content, len, hash)
+}
+
+/// Parses `len` bytes of content whose XXH3 must be `hash`. Every length
+/// is checked against the bytes that remain before anything is allocated;
+/// a damaged file fails on the first inconsistency or on the checksum.
+fn read_content(src: &mut dyn Read, len: u64, hash: u64) -> Result<Store, String> {
+    let mut r = Reader {
+        src,
+        remaining: len,
+        hasher: Xxh3::new(),
+        scratch: Vec::new(),
+    };
+    let parsed = read_store(&mut r).and_then(|store| {
+        if r.remaining == 0 {
+            Ok(store)
+        } else {
+            Err("bytes left after the store".to_string())
+        }
+    });
+    // Hash whatever was not parsed, so a damaged file is named as such.
+    let _ = r.skip_rest();
+    if r.hasher.digest() != hash {
         return Err("the snapshot is corrupted (checksum mismatch); rebuild it with `segq index`".into());
     }
-    let mut r = Reader { buf: content, pos: 0 };
-    let store = read_store(&mut r).map_err(|e| format!("the snapshot is malformed: {e}"))?;
-    if r.pos != content.len() {
-        return Err("the snapshot is malformed: bytes left after the store".into());
-    }
-    Ok(store)
+    parsed.map_err(|e| format!("the snapshot is malformed: {e}"))
 }
 
 // ---------------------------------------------------------------- writing
@@ -353,11 +367,7 @@ fn write_table(w: &mut Writer<'_>, t: &Table) -> std::io::Result<()> {
                             w.bits(x)?;
                         }
                     }
-                    PostingsParts::Sorted { offsets, rows } => {
-                        w.u8(1)?;
-                        w.u32s(offsets)?;
-                        w.u32s(rows)?;
-                    }
+                    PostingsParts::Sorted => w.u8(1)?,
                 }
             }
             ColumnData::Num(n) => {
@@ -442,59 +452,98 @@ fn write_table(w: &mut Writer<'_>, t: &Table) -> std::io::Result<()> {
 // ---------------------------------------------------------------- reading
 
 struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
+    src: &'a mut dyn Read,
+    /// Content bytes not read yet: no length may exceed it.
+    remaining: u64,
+    hasher: Xxh3,
+    scratch: Vec<u8>,
 }
 
 type R<T> = Result<T, String>;
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> R<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or("unexpected end of data")?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
+fn io_err(e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        "unexpected end of data".into()
+    } else {
+        e.to_string()
+    }
+}
+
+impl Reader<'_> {
+    fn fill(&mut self, out: &mut [u8]) -> R<()> {
+        if out.len() as u64 > self.remaining {
+            return Err("unexpected end of data".into());
+        }
+        self.src.read_exact(out).map_err(io_err)?;
+        self.hasher.update(out);
+        self.remaining -= out.len() as u64;
+        Ok(())
+    }
+
+    fn skip_rest(&mut self) -> R<()> {
+        let mut buf = vec![0u8; 1 << 16];
+        while self.remaining > 0 {
+            let n = (self.remaining as usize).min(buf.len());
+            self.fill(&mut buf[..n])?;
+        }
+        Ok(())
     }
 
     fn u8(&mut self) -> R<u8> {
-        Ok(self.take(1)?[0])
+        let mut b = [0u8; 1];
+        self.fill(&mut b)?;
+        Ok(b[0])
     }
 
     fn u32(&mut self) -> R<u32> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        let mut b = [0u8; 4];
+        self.fill(&mut b)?;
+        Ok(u32::from_le_bytes(b))
     }
 
     fn u64(&mut self) -> R<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        let mut b = [0u8; 8];
+        self.fill(&mut b)?;
+        Ok(u64::from_le_bytes(b))
     }
 
     fn i64(&mut self) -> R<i64> {
-        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(self.u64()? as i64)
     }
 
     /// A count of items of `size` bytes each, checked against what remains.
     fn count(&mut self, size: usize) -> R<usize> {
         let n = self.u64()?;
-        let remaining = (self.buf.len() - self.pos) as u64;
-        if n.checked_mul(size.max(1) as u64).is_none_or(|b| b > remaining) {
+        if n.checked_mul(size.max(1) as u64).is_none_or(|b| b > self.remaining) {
             return Err(format!("a length of {n} runs past the end of the data"));
         }
         Ok(n as usize)
     }
 
-    fn bytes(&mut self) -> R<&'a [u8]> {
+    fn bytes(&mut self) -> R<Vec<u8>> {
         let n = self.count(1)?;
-        self.take(n)
+        let mut v = vec![0u8; n];
+        self.fill(&mut v)?;
+        Ok(v)
     }
 
     fn string(&mut self) -> R<String> {
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| "a string is not UTF-8".to_string())
+        String::from_utf8(self.bytes()?).map_err(|_| "a string is not UTF-8".to_string())
     }
 
-    fn array<T, const N: usize>(&mut self, from_le: impl Fn([u8; N]) -> T) -> R<Vec<T>> {
+    /// A count, then items of `N` little-endian bytes.
+    fn array<T: bytemuck::Pod + Default, const N: usize>(&mut self, from_le: impl Fn([u8; N]) -> T) -> R<Vec<T>> {
+        debug_assert_eq!(std::mem::size_of::<T>(), N);
         let n = self.count(N)?;
-        let bytes = self.take(n * N)?;
-        Ok(bytes.chunks_exact(N).map(|c| from_le(c.try_into().expect("N bytes"))).collect())
+        let mut v = vec![T::default(); n];
+        self.fill(bytemuck::cast_slice_mut(&mut v))?;
+        if cfg!(target_endian = "big") {
+            for x in v.iter_mut() {
+                let bytes: [u8; N] = bytemuck::cast_slice(std::slice::from_ref(x)).try_into().expect("N bytes");
+                *x = from_le(bytes);
+            }
+        }
+        Ok(v)
     }
 
     fn u32s(&mut self) -> R<Vec<u32>> {
@@ -502,9 +551,14 @@ impl<'a> Reader<'a> {
     }
 
     fn bits(&mut self) -> R<Bits> {
-        let bytes = self.bytes()?;
-        let (bits, used) = Bits::read_portable(bytes)?;
-        if used != bytes.len() {
+        let n = self.count(1)?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.resize(n, 0);
+        let filled = self.fill(&mut scratch);
+        let parsed = filled.and_then(|_| Bits::read_portable(&scratch));
+        self.scratch = scratch;
+        let (bits, used) = parsed?;
+        if used != n {
             return Err("a bitmap is followed by stray bytes".into());
         }
         Ok(bits)
@@ -512,7 +566,7 @@ impl<'a> Reader<'a> {
 
     fn codes(&mut self, len: u32) -> R<Codes> {
         let codes = match self.u8()? {
-            1 => Codes::U8(self.bytes()?.to_vec()),
+            1 => Codes::U8(self.bytes()?),
             2 => Codes::U16(self.array(u16::from_le_bytes)?),
             4 => Codes::U32(self.u32s()?),
             w => return Err(format!("unknown code width {w}")),
@@ -625,10 +679,7 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                         }
                         PostingsOwned::Bitmaps(b)
                     }
-                    1 => PostingsOwned::Sorted {
-                        offsets: r.u32s()?,
-                        rows: r.u32s()?,
-                    },
+                    1 => PostingsOwned::Sorted,
                     x => return Err(format!("unknown postings kind {x}")),
                 };
                 ColumnData::Dict(DictColumn::from_snapshot(values, codes, present, postings, len)?)
@@ -666,12 +717,15 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                 }
                 let distinct = match r.u8()? {
                     0 => None,
-                    1 => Some(r.array(|b: [u8; 16]| {
-                        (
-                            i64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
-                            u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
-                        )
-                    })?),
+                    1 => {
+                        let raw: Vec<[u64; 2]> = r.array(|b: [u8; 16]| {
+                            [
+                                u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+                                u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+                            ]
+                        })?;
+                        Some(raw.into_iter().map(|[k, n]| (k as i64, n)).collect())
+                    }
                     x => return Err(format!("bad distinct flag {x}")),
                 };
                 ColumnData::Num(NumColumn::from_index_parts(len, keys, present, buckets, coarse, ge, distinct)?)
@@ -691,7 +745,7 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                 }
                 let (ends, wraps) = (r.u32s()?, r.u32s()?);
                 let members = match r.u8()? {
-                    1 => Codes::U8(r.bytes()?.to_vec()),
+                    1 => Codes::U8(r.bytes()?),
                     2 => Codes::U16(r.array(u16::from_le_bytes)?),
                     4 => Codes::U32(r.u32s()?),
                     w => return Err(format!("unknown code width {w}")),
