@@ -92,7 +92,12 @@ impl Diagnostic {
     }
 
     /// Another place to show, in source `source`.
-    pub fn with_secondary(mut self, source: SourceId, span: Span, text: impl Into<String>) -> Diagnostic {
+    pub fn with_secondary(
+        mut self,
+        source: SourceId,
+        span: Span,
+        text: impl Into<String>,
+    ) -> Diagnostic {
         self.secondary.push(Label {
             source,
             span,
@@ -213,7 +218,11 @@ pub fn render(diag: &Diagnostic, sources: &Sources, style: Style) -> String {
     let labels: Vec<&Label> = diag.primary.iter().chain(diag.secondary.iter()).collect();
     let gutter = labels
         .iter()
-        .filter_map(|l| sources.get(l.source).map(|s| line_col(&s.text, l.span.start).0))
+        .filter_map(|l| {
+            sources
+                .get(l.source)
+                .map(|s| line_col(&s.text, l.span.start).0)
+        })
         .max()
         .map_or(1, |line| line.to_string().len());
     let pad = " ".repeat(gutter);
@@ -223,15 +232,22 @@ pub fn render(diag: &Diagnostic, sources: &Sources, style: Style) -> String {
         };
         let (line_no, col) = line_col(&src.text, label.span.start);
         let arrow = if i == 0 { "-->" } else { ":::" };
-        let _ = writeln!(out, "{pad}{} {}:{line_no}:{col}", style.paint("1;34", arrow), src.name);
+        let _ = writeln!(
+            out,
+            "{pad}{} {}:{line_no}:{col}",
+            style.paint("1;34", arrow),
+            src.name
+        );
         let line_start = floor_char_boundary(&src.text, label.span.start.min(src.text.len()));
         let line_start = src.text[..line_start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = src.text[line_start..]
             .find('\n')
             .map_or(src.text.len(), |i| line_start + i);
         let line = src.text[line_start..line_end].trim_end_matches('\r');
-        let start = floor_char_boundary(&src.text, label.span.start.clamp(line_start, line_end)) - line_start;
-        let end = floor_char_boundary(&src.text, label.span.end.clamp(line_start, line_end)) - line_start;
+        let start = floor_char_boundary(&src.text, label.span.start.clamp(line_start, line_end))
+            - line_start;
+        let end =
+            floor_char_boundary(&src.text, label.span.end.clamp(line_start, line_end)) - line_start;
         let end = end.min(line.len()).max(start.min(line.len()));
         let start = start.min(line.len());
         let (shown, start, end) = window(line, start, end);
@@ -240,9 +256,18 @@ pub fn render(diag: &Diagnostic, sources: &Sources, style: Style) -> String {
         let carets = display_width(&line[start..end]).max(1);
         let bar = style.paint("1;34", "|");
         let _ = writeln!(out, "{pad} {bar}");
-        let _ = writeln!(out, "{} {bar} {}", style.paint("1;34", &format!("{line_no:>gutter$}")), expand_tabs(line));
+        let _ = writeln!(
+            out,
+            "{} {bar} {}",
+            style.paint("1;34", &format!("{line_no:>gutter$}")),
+            expand_tabs(line)
+        );
         let mark = if i == 0 { "^" } else { "-" };
-        let mut underline = format!("{}{}", " ".repeat(lead), style.paint(color, &mark.repeat(carets)));
+        let mut underline = format!(
+            "{}{}",
+            " ".repeat(lead),
+            style.paint(color, &mark.repeat(carets))
+        );
         if !label.text.is_empty() {
             underline.push(' ');
             underline.push_str(&style.paint(if i == 0 { color } else { "1;34" }, &label.text));
@@ -309,13 +334,18 @@ pub fn render_all(diags: &[Diagnostic], sources: &Sources, style: Style) -> Stri
 }
 
 /// The candidates nearest to `name` by edit distance, best first.
-pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, max: usize) -> Vec<&'a str> {
+pub fn nearest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> Vec<&'a str> {
     let lower = name.to_lowercase();
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
         .filter(|(score, c)| {
-            *score >= 0.8 || strsim::levenshtein(&lower, &c.to_lowercase()) <= (name.len() / 3).max(1)
+            *score >= 0.8
+                || strsim::levenshtein(&lower, &c.to_lowercase()) <= (name.len() / 3).max(1)
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
@@ -324,7 +354,10 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, ma
 }
 
 /// "did you mean `x`?" for the nearest candidate, if any is near.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     nearest(name, candidates, 1)
         .first()
         .map(|best| format!("did you mean `{best}`?"))
@@ -364,7 +397,10 @@ mod tests {
     #[test]
     fn nearest_prefers_the_closest_name() {
         let names = ["replies_30d", "meetings_30d", "role"];
-        assert_eq!(did_you_mean("replies_3d", names).unwrap(), "did you mean `replies_30d`?");
+        assert_eq!(
+            did_you_mean("replies_3d", names).unwrap(),
+            "did you mean `replies_30d`?"
+        );
         assert_eq!(did_you_mean("zzzzzz", names), None);
     }
 }
@@ -383,7 +419,10 @@ mod window_tests {
         assert!(out.contains(" --> <query>:1:300001"), "{out}");
         let lines: Vec<&str> = out.lines().collect();
         let (text, marks) = (lines[3], lines[4]);
-        assert!(text.starts_with(&format!("1 | …{}é = x", "(".repeat(40))), "{text}");
+        assert!(
+            text.starts_with(&format!("1 | …{}é = x", "(".repeat(40))),
+            "{text}"
+        );
         assert!(text.ends_with(")…"), "{text}");
         assert_eq!(marks, format!("  | {}^ here", " ".repeat(41)));
     }

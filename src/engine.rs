@@ -55,7 +55,11 @@ impl Engine {
 
     /// As [`Engine::compile`], for text already registered as `source`.
     pub fn compile_in(&self, query: &str, source: SourceId) -> Result<Compiled, Vec<Diagnostic>> {
-        let expr = parse_query(query).map_err(|ds| ds.into_iter().map(|d| d.in_source(source)).collect::<Vec<_>>())?;
+        let expr = parse_query(query).map_err(|ds| {
+            ds.into_iter()
+                .map(|d| d.in_source(source))
+                .collect::<Vec<_>>()
+        })?;
         let ctx = CheckContext {
             catalog: &self.catalog,
             now: self.now,

@@ -13,7 +13,9 @@ pub const MAX_WIDTH: usize = 90;
 /// An item's canonical text: one line, or one operand per line when long.
 fn item_text(item: &Item) -> String {
     let one_line = item.to_string();
-    let Item::Segment(def) = item else { return one_line };
+    let Item::Segment(def) = item else {
+        return one_line;
+    };
     let (children, word) = match &def.query.kind {
         ExprKind::And(c) => (c, "and"),
         ExprKind::Or(c) => (c, "or"),
@@ -22,8 +24,15 @@ fn item_text(item: &Item) -> String {
     if one_line.chars().count() <= MAX_WIDTH {
         return one_line;
     }
-    let parts: Vec<String> = children.iter().map(|c| c.operand_text(word == "or")).collect();
-    format!("segment {} = {};", def.name.name, parts.join(&format!("\n  {word} ")))
+    let parts: Vec<String> = children
+        .iter()
+        .map(|c| c.operand_text(word == "or"))
+        .collect();
+    format!(
+        "segment {} = {};",
+        def.name.name,
+        parts.join(&format!("\n  {word} "))
+    )
 }
 use crate::syntax::parse_file;
 
@@ -68,7 +77,11 @@ fn comments(src: &str) -> Vec<Comment> {
 }
 
 fn has_blank_line(text: &str) -> bool {
-    text.split('\n').skip(1).collect::<Vec<_>>().split_last().is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
+    text.split('\n')
+        .skip(1)
+        .collect::<Vec<_>>()
+        .split_last()
+        .is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
 }
 
 /// The canonical text of a query file.
@@ -90,7 +103,9 @@ pub fn format_file(src: &str) -> Result<String, Vec<Diagnostic>> {
             next += 1;
         }
         if n > 0 {
-            let blank = lead.first().map_or_else(|| has_blank_line(&src[prev_end..span.start]), |(b, _)| *b);
+            let blank = lead
+                .first()
+                .map_or_else(|| has_blank_line(&src[prev_end..span.start]), |(b, _)| *b);
             if blank {
                 out.push('\n');
             }
@@ -118,7 +133,11 @@ pub fn format_file(src: &str) -> Result<String, Vec<Diagnostic>> {
     }
     let rest = &comments[next..];
     for (i, c) in rest.iter().enumerate() {
-        let from = if i == 0 { prev_end } else { rest[i - 1].span.end };
+        let from = if i == 0 {
+            prev_end
+        } else {
+            rest[i - 1].span.end
+        };
         if (!out.is_empty() || i > 0) && has_blank_line(&src[from..c.span.start]) {
             out.push('\n');
         }
@@ -165,6 +184,9 @@ mod tests {
 
     #[test]
     fn fmt_ignores_hash_inside_strings() {
-        formats_to("segment a = t contains \"#1\";\n", "segment a = t contains \"#1\";\n");
+        formats_to(
+            "segment a = t contains \"#1\";\n",
+            "segment a = t contains \"#1\";\n",
+        );
     }
 }

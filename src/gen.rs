@@ -10,7 +10,6 @@
 //! plus a 12-byte alias-table entry each) and independent of the number of
 //! contacts; rows are built in one reused buffer.
 
-
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fs::{self, File};

@@ -3,16 +3,16 @@
 
 pub mod cli;
 pub mod diagnostic;
-pub mod syntax;
-pub mod schema;
-pub mod time;
-pub mod gen;
-pub mod output;
-pub mod store;
 pub mod engine;
 pub mod exec;
 pub mod fmt;
+pub mod gen;
+pub mod output;
 pub mod plan;
+pub mod repl;
+pub mod schema;
 pub mod segments;
 pub mod sql;
-pub mod repl;
+pub mod store;
+pub mod syntax;
+pub mod time;

@@ -27,7 +27,10 @@ pub struct FieldRef {
 
 /// Resolves `a,b,account.c` against the store, with did-you-mean errors.
 pub fn resolve_fields(store: &Store, names: &[String]) -> Result<Vec<FieldRef>, String> {
-    names.iter().map(|n| resolve_field(store, n.trim())).collect()
+    names
+        .iter()
+        .map(|n| resolve_field(store, n.trim()))
+        .collect()
 }
 
 pub fn resolve_field(store: &Store, name: &str) -> Result<FieldRef, String> {
@@ -36,7 +39,10 @@ pub fn resolve_field(store: &Store, name: &str) -> Result<FieldRef, String> {
         None => (false, name),
     };
     let table = if account {
-        store.accounts.as_ref().ok_or_else(|| format!("`{name}`: no accounts table is loaded"))?
+        store
+            .accounts
+            .as_ref()
+            .ok_or_else(|| format!("`{name}`: no accounts table is loaded"))?
     } else {
         &store.contacts
     };
@@ -51,7 +57,9 @@ pub fn resolve_field(store: &Store, name: &str) -> Result<FieldRef, String> {
             let prefix = if account { "account." } else { "" };
             let hint = crate::diagnostic::nearest(bare, names, 1)
                 .first()
-                .map_or(String::new(), |best| format!("; did you mean `{prefix}{best}`?"));
+                .map_or(String::new(), |best| {
+                    format!("; did you mean `{prefix}{best}`?")
+                });
             Err(format!("unknown field `{name}`{hint}"))
         }
     }
@@ -83,7 +91,9 @@ fn table_of<'a>(store: &'a Store, f: &FieldRef) -> &'a Table {
 /// The value of field `f` for contact `row`.
 pub fn cell<'a>(store: &'a Store, f: &FieldRef, row: u32) -> Cell<'a> {
     if f.account {
-        let Some(link) = &store.link else { return Cell::Missing };
+        let Some(link) = &store.link else {
+            return Cell::Missing;
+        };
         let a = link.account_of[row as usize];
         if a == MISSING {
             return Cell::Missing;
@@ -105,11 +115,16 @@ fn compare_cells(a: &Cell<'_>, b: &Cell<'_>, order: Option<&[String]>) -> Orderi
         (Cell::Missing, Cell::Missing) => Ordering::Equal,
         (Cell::Missing, _) => Ordering::Greater,
         (_, Cell::Missing) => Ordering::Less,
-        (Cell::Int(x), Cell::Int(y)) | (Cell::Date(x), Cell::Date(y)) | (Cell::DateTime(x), Cell::DateTime(y)) => x.cmp(y),
+        (Cell::Int(x), Cell::Int(y))
+        | (Cell::Date(x), Cell::Date(y))
+        | (Cell::DateTime(x), Cell::DateTime(y)) => x.cmp(y),
         (Cell::Float(x), Cell::Float(y)) => x.total_cmp(y),
         (Cell::Bool(x), Cell::Bool(y)) => x.cmp(y),
         (Cell::Text(x), Cell::Text(y)) => match order {
-            Some(o) => o.iter().position(|v| v == x).cmp(&o.iter().position(|v| v == y)),
+            Some(o) => o
+                .iter()
+                .position(|v| v == x)
+                .cmp(&o.iter().position(|v| v == y)),
             None => x.cmp(y),
         },
         (Cell::Set(x), Cell::Set(y)) => x.cmp(y),
@@ -119,7 +134,12 @@ fn compare_cells(a: &Cell<'_>, b: &Cell<'_>, order: Option<&[String]>) -> Orderi
 
 /// Rows of `result` in output order: sorted by `sort` (missing last), else
 /// by row; cut to `limit`.
-pub fn ordered_rows(store: &Store, result: &RoaringBitmap, sort: Option<(&FieldRef, bool)>, limit: Option<usize>) -> Vec<u32> {
+pub fn ordered_rows(
+    store: &Store,
+    result: &RoaringBitmap,
+    sort: Option<(&FieldRef, bool)>,
+    limit: Option<usize>,
+) -> Vec<u32> {
     match sort {
         None => result.iter().take(limit.unwrap_or(usize::MAX)).collect(),
         Some((f, desc)) => {
@@ -128,7 +148,8 @@ pub fn ordered_rows(store: &Store, result: &RoaringBitmap, sort: Option<(&FieldR
                 FieldType::Enum { ordered: true } => column.dictionary(),
                 _ => None,
             };
-            let mut rows: Vec<(Cell<'_>, u32)> = result.iter().map(|r| (cell(store, f, r), r)).collect();
+            let mut rows: Vec<(Cell<'_>, u32)> =
+                result.iter().map(|r| (cell(store, f, r), r)).collect();
             rows.sort_by(|(a, ra), (b, rb)| {
                 let ord = match (a, b) {
                     (Cell::Missing, _) | (_, Cell::Missing) => compare_cells(a, b, order),
@@ -137,13 +158,23 @@ pub fn ordered_rows(store: &Store, result: &RoaringBitmap, sort: Option<(&FieldR
                 };
                 ord.then(ra.cmp(rb))
             });
-            rows.into_iter().map(|(_, r)| r).take(limit.unwrap_or(usize::MAX)).collect()
+            rows.into_iter()
+                .map(|(_, r)| r)
+                .take(limit.unwrap_or(usize::MAX))
+                .collect()
         }
     }
 }
 
 /// Writes rows in a format. `total` is the full result size, for the table footer.
-pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows: &[u32], format: Format, total: u64) -> io::Result<()> {
+pub fn write_rows(
+    out: &mut dyn Write,
+    store: &Store,
+    fields: &[FieldRef],
+    rows: &[u32],
+    format: Format,
+    total: u64,
+) -> io::Result<()> {
     match format {
         Format::Ids => {
             for &r in rows {
@@ -154,7 +185,11 @@ pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows:
             let mut w = csv::Writer::from_writer(out);
             w.write_record(fields.iter().map(|f| f.label.as_str()))?;
             for &r in rows {
-                w.write_record(fields.iter().map(|f| cell(store, f, r).to_text(separator(store, f))))?;
+                w.write_record(
+                    fields
+                        .iter()
+                        .map(|f| cell(store, f, r).to_text(separator(store, f))),
+                )?;
             }
             w.flush()?;
         }
@@ -182,7 +217,12 @@ pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows:
             writeln!(out, "{table}")?;
             let shown = rows.len() as u64;
             if total > shown {
-                writeln!(out, "{} rows, {} shown (--limit N to see more)", crate::plan::explain::group(total), shown)?;
+                writeln!(
+                    out,
+                    "{} rows, {} shown (--limit N to see more)",
+                    crate::plan::explain::group(total),
+                    shown
+                )?;
             } else {
                 let noun = if total == 1 { "row" } else { "rows" };
                 writeln!(out, "{} {noun}", crate::plan::explain::group(total))?;
@@ -194,7 +234,10 @@ pub fn write_rows(out: &mut dyn Write, store: &Store, fields: &[FieldRef], rows:
 
 fn truncate(s: &str, max: usize) -> String {
     // CRLF or a lone CR inside a cell would move the terminal's cursor
-    let one_line = s.replace("\r\n", "\n").replace('\r', "\n").replace('\n', " ⏎ ");
+    let one_line = s
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', " ⏎ ");
     if one_line.chars().count() > max {
         let cut: String = one_line.chars().take(max - 1).collect();
         format!("{cut}…")
@@ -205,14 +248,19 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// `--by FIELD`: (value, count) pairs over `result`, largest first (ordered
 /// enums in declared order); missing values last as `None`.
-pub fn breakdown(store: &Store, f: &FieldRef, result: &RoaringBitmap) -> Vec<(Option<String>, u64)> {
+pub fn breakdown(
+    store: &Store,
+    f: &FieldRef,
+    result: &RoaringBitmap,
+) -> Vec<(Option<String>, u64)> {
     let table = table_of(store, f);
     let column = &table.columns[f.index];
     let mut counts: Vec<(Option<String>, u64)> = Vec::new();
     let mut per_value = |value: String, rows_in_table: &RoaringBitmap| {
         let n = if f.account {
             let link = store.link.as_ref().expect("accounts are linked");
-            link.contacts_of_accounts(rows_in_table).intersection_len(result)
+            link.contacts_of_accounts(rows_in_table)
+                .intersection_len(result)
         } else {
             rows_in_table.intersection_len(result)
         };
@@ -265,8 +313,20 @@ pub fn breakdown(store: &Store, f: &FieldRef, result: &RoaringBitmap) -> Vec<(Op
 }
 
 /// Writes a breakdown as a table (value, count, share), CSV or JSONL.
-pub fn write_breakdown(out: &mut dyn Write, label: &str, counts: &[(Option<String>, u64)], total: u64, format: Format) -> io::Result<()> {
-    let share = |n: u64| if total == 0 { 0.0 } else { n as f64 * 100.0 / total as f64 };
+pub fn write_breakdown(
+    out: &mut dyn Write,
+    label: &str,
+    counts: &[(Option<String>, u64)],
+    total: u64,
+    format: Format,
+) -> io::Result<()> {
+    let share = |n: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / total as f64
+        }
+    };
     match format {
         Format::Csv | Format::Ids => {
             let mut w = csv::Writer::from_writer(out);
@@ -317,7 +377,10 @@ mod resolve_tests {
             today_days: 20_000,
         });
         let err = resolve_field(&store, "account.industy").unwrap_err();
-        assert_eq!(err, "unknown field `account.industy`; did you mean `account.industry`?");
+        assert_eq!(
+            err,
+            "unknown field `account.industy`; did you mean `account.industry`?"
+        );
         let err = resolve_field(&store, "emial").unwrap_err();
         assert_eq!(err, "unknown field `emial`; did you mean `email`?");
         assert!(resolve_field(&store, "account.industry").is_ok_and(|f| f.account));

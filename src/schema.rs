@@ -14,7 +14,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldType {
     /// Categorical; `ordered` enums compare by their declared order.
-    Enum { ordered: bool },
+    Enum {
+        ordered: bool,
+    },
     String,
     Int,
     Float,
@@ -45,7 +47,10 @@ impl FieldType {
 
     /// Numbers, dates and date-times: stored as ordered i64 keys.
     pub fn is_numeric(&self) -> bool {
-        matches!(self, FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime)
+        matches!(
+            self,
+            FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime
+        )
     }
 
     pub fn is_temporal(&self) -> bool {
@@ -143,13 +148,20 @@ struct RawFieldLong {
     table: Option<String>,
 }
 
-const TYPE_NAMES: &[&str] = &["enum", "string", "int", "float", "bool", "date", "datetime", "set", "ref"];
+const TYPE_NAMES: &[&str] = &[
+    "enum", "string", "int", "float", "bool", "date", "datetime", "set", "ref",
+];
 
 /// Parses `schema.toml` text. Errors point into `src` (source 0).
 pub fn parse_schema(src: &str) -> Result<Schema, Vec<Diagnostic>> {
     let raw: RawSchema = toml::from_str(src).map_err(|e| {
-        let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
-        vec![Diagnostic::error(format!("invalid schema: {}", e.message()), span)]
+        let span = e
+            .span()
+            .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+        vec![Diagnostic::error(
+            format!("invalid schema: {}", e.message()),
+            span,
+        )]
     })?;
     let mut errors = Vec::new();
     let contacts = match raw.contacts {
@@ -185,7 +197,8 @@ fn table_schema(raw: RawTable, errors: &mut Vec<Diagnostic>) -> TableSchema {
             "set" => FieldType::Set,
             "ref" => FieldType::Ref,
             other => {
-                let mut d = Diagnostic::error(format!("unknown type `{other}` for field `{name}`"), span);
+                let mut d =
+                    Diagnostic::error(format!("unknown type `{other}` for field `{name}`"), span);
                 d = match crate::diagnostic::did_you_mean(other, TYPE_NAMES.iter().copied()) {
                     Some(help) => d.with_label(help),
                     None => d.with_help(format!("types are {}", TYPE_NAMES.join(", "))),
@@ -197,37 +210,61 @@ fn table_schema(raw: RawTable, errors: &mut Vec<Diagnostic>) -> TableSchema {
         let mut spec = FieldSpec::new(name.clone(), ty.clone());
         if let Some(l) = long {
             if ordered && !matches!(ty, FieldType::Enum { .. }) {
-                errors.push(Diagnostic::error(format!("`ordered` applies to enums, not `{}`", ty), span));
+                errors.push(Diagnostic::error(
+                    format!("`ordered` applies to enums, not `{}`", ty),
+                    span,
+                ));
             }
             if ordered && l.values.is_none() {
                 errors.push(
-                    Diagnostic::error(format!("ordered enum `{name}` needs its `values` in order"), span)
-                        .with_help("add values = [\"low\", \"mid\", \"high\"]"),
+                    Diagnostic::error(
+                        format!("ordered enum `{name}` needs its `values` in order"),
+                        span,
+                    )
+                    .with_help("add values = [\"low\", \"mid\", \"high\"]"),
                 );
             }
             if let Some(values) = &l.values {
                 if !matches!(ty, FieldType::Enum { .. } | FieldType::Set) {
-                    errors.push(Diagnostic::error(format!("`values` applies to enums and sets, not `{}`", ty), span));
+                    errors.push(Diagnostic::error(
+                        format!("`values` applies to enums and sets, not `{}`", ty),
+                        span,
+                    ));
                 }
                 let mut seen = ahash::AHashSet::new();
                 for v in values {
                     if !seen.insert(v.as_str()) {
-                        errors.push(Diagnostic::error(format!("value `{v}` is listed twice for `{name}`"), span));
+                        errors.push(Diagnostic::error(
+                            format!("value `{v}` is listed twice for `{name}`"),
+                            span,
+                        ));
                     }
                 }
                 if values.is_empty() {
-                    errors.push(Diagnostic::error(format!("`values` of `{name}` is empty"), span));
+                    errors.push(Diagnostic::error(
+                        format!("`values` of `{name}` is empty"),
+                        span,
+                    ));
                 }
             }
             if l.format.is_some() && !ty.is_temporal() {
-                errors.push(Diagnostic::error(format!("`format` applies to dates and date-times, not `{}`", ty), span));
+                errors.push(Diagnostic::error(
+                    format!("`format` applies to dates and date-times, not `{}`", ty),
+                    span,
+                ));
             }
             if let Some(sep) = &l.separator {
                 if ty != FieldType::Set {
-                    errors.push(Diagnostic::error(format!("`separator` applies to sets, not `{}`", ty), span));
+                    errors.push(Diagnostic::error(
+                        format!("`separator` applies to sets, not `{}`", ty),
+                        span,
+                    ));
                 }
                 if sep.is_empty() {
-                    errors.push(Diagnostic::error(format!("the separator of `{name}` is empty"), span));
+                    errors.push(Diagnostic::error(
+                        format!("the separator of `{name}` is empty"),
+                        span,
+                    ));
                 }
                 spec.separator = sep.clone();
             }
@@ -252,16 +289,21 @@ pub fn read_schema_text(path: &std::path::Path) -> Result<String, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
-    file.take(MAX_SCHEMA_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    file.take(MAX_SCHEMA_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
     if bytes.len() as u64 > MAX_SCHEMA_BYTES {
-        return Err(format!("the file is longer than the limit of {MAX_SCHEMA_BYTES} bytes for a schema"));
+        return Err(format!(
+            "the file is longer than the limit of {MAX_SCHEMA_BYTES} bytes for a schema"
+        ));
     }
     String::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8".to_string())
 }
 
 /// Loads and parses a schema file; errors are rendered with the file name.
 pub fn load_schema(path: &std::path::Path) -> Result<Schema, String> {
-    let text = read_schema_text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text =
+        read_schema_text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     parse_schema(&text).map_err(|diags| {
         let mut sources = Sources::new();
         sources.add(path.display().to_string(), text);
@@ -280,7 +322,8 @@ pub fn normalize_header(header: &str) -> String {
     let mut prev: Option<char> = None;
     for c in header.chars() {
         if c.is_alphanumeric() {
-            let boundary = matches!(prev, Some(p) if p.is_lowercase() || p.is_ascii_digit()) && c.is_uppercase();
+            let boundary = matches!(prev, Some(p) if p.is_lowercase() || p.is_ascii_digit())
+                && c.is_uppercase();
             if boundary && !out.ends_with('_') {
                 out.push('_');
             }
@@ -386,7 +429,11 @@ pub fn parse_int(s: &str) -> Option<i64> {
 /// A finite decimal number cell (`1.5`, `-2`, `1e3`); not `inf` or `NaN`.
 pub fn parse_float(s: &str) -> Option<f64> {
     let s = s.trim();
-    if !s.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.') {
+    if !s
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'-' || b == b'+' || b == b'.')
+    {
         return None;
     }
     let v: f64 = s.parse().ok()?;
@@ -424,9 +471,15 @@ key = "id"
 "#;
         let s = parse_schema(src).unwrap();
         assert_eq!(s.contacts.key.as_deref(), Some("id"));
-        assert_eq!(s.contacts.field("stage").unwrap().ty, FieldType::Enum { ordered: true });
+        assert_eq!(
+            s.contacts.field("stage").unwrap().ty,
+            FieldType::Enum { ordered: true }
+        );
         assert_eq!(s.contacts.field("tags").unwrap().separator, "|");
-        assert_eq!(s.contacts.field("closed_on").unwrap().format.as_deref(), Some("%m/%d/%y"));
+        assert_eq!(
+            s.contacts.field("closed_on").unwrap().format.as_deref(),
+            Some("%m/%d/%y")
+        );
         assert!(s.accounts.is_some());
     }
 
@@ -436,10 +489,15 @@ key = "id"
         let errs = parse_schema(src).unwrap_err();
         assert_eq!(errs[0].message, "unknown type `enmu` for field `role`");
         assert_eq!(errs[0].primary.as_ref().unwrap().span.start, 25);
-        let errs = parse_schema("[contacts.fields]\ns = { type = \"enum\", ordered = true }\n").unwrap_err();
+        let errs = parse_schema("[contacts.fields]\ns = { type = \"enum\", ordered = true }\n")
+            .unwrap_err();
         assert!(errs[0].message.contains("needs its `values`"));
         let errs = parse_schema("[contact]\n").unwrap_err();
-        assert!(errs[0].message.contains("unknown field"), "{:?}", errs[0].message);
+        assert!(
+            errs[0].message.contains("unknown field"),
+            "{:?}",
+            errs[0].message
+        );
     }
 
     #[test]
@@ -466,9 +524,15 @@ key = "id"
         assert_eq!(infer(&["1", "-2", "30"]), FieldType::Int);
         assert_eq!(infer(&["1", "2.5"]), FieldType::Float);
         assert_eq!(infer(&["2026-01-01", "2025-12-31"]), FieldType::Date);
-        assert_eq!(infer(&["2026-01-01", "2025-12-31T10:00:00Z"]), FieldType::DateTime);
+        assert_eq!(
+            infer(&["2026-01-01", "2025-12-31T10:00:00Z"]),
+            FieldType::DateTime
+        );
         assert_eq!(infer(&["true", "FALSE"]), FieldType::Bool);
-        assert_eq!(infer(&["a", "b", "a", "b"]), FieldType::Enum { ordered: false });
+        assert_eq!(
+            infer(&["a", "b", "a", "b"]),
+            FieldType::Enum { ordered: false }
+        );
         assert_eq!(infer(&["a", "b", "c"]), FieldType::String);
         assert_eq!(infer(&["0", "1"]), FieldType::Int);
     }

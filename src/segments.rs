@@ -23,7 +23,13 @@ impl Library {
     }
 
     /// Adds a parsed file. Duplicate names are errors pointing at both.
-    pub fn add_file(&mut self, source: SourceId, path: PathBuf, file: File, errors: &mut Vec<Diagnostic>) {
+    pub fn add_file(
+        &mut self,
+        source: SourceId,
+        path: PathBuf,
+        file: File,
+        errors: &mut Vec<Diagnostic>,
+    ) {
         for item in &file.items {
             if let Item::Segment(def) = item {
                 self.add(source, def.clone(), errors);
@@ -41,7 +47,9 @@ impl Library {
                     .in_source(source)
                     .with_label("defined again here")
                     .with_secondary(*first_src, first.name.span, "first defined here")
-                    .with_help("rename one of them; names are shared by every file loaded together"),
+                    .with_help(
+                        "rename one of them; names are shared by every file loaded together",
+                    ),
             );
             return;
         }
@@ -133,26 +141,37 @@ pub fn read_query_file(path: &Path) -> Result<QueryText, String> {
     let file = std::fs::File::open(path).map_err(cannot)?;
     let len = file.metadata().map_err(cannot)?.len();
     let mut bytes = Vec::new();
-    file.take(limits::MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    file.take(limits::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
     if len.max(bytes.len() as u64) > limits::MAX_FILE_BYTES as u64 {
         bytes.truncate(4096);
         let size = len.max(bytes.len() as u64);
         return Ok(QueryText::TooBig {
             head: String::from_utf8_lossy(&bytes).into_owned(),
             error: Diagnostic::error(
-                format!("input is {size} bytes, more than the limit of {}", limits::MAX_FILE_BYTES),
+                format!(
+                    "input is {size} bytes, more than the limit of {}",
+                    limits::MAX_FILE_BYTES
+                ),
                 crate::syntax::ast::Span { start: 0, end: 0 },
             ),
         });
     }
-    String::from_utf8(bytes)
-        .map(QueryText::Text)
-        .map_err(|_| format!("cannot read {}: stream did not contain valid UTF-8", path.display()))
+    String::from_utf8(bytes).map(QueryText::Text).map_err(|_| {
+        format!(
+            "cannot read {}: stream did not contain valid UTF-8",
+            path.display()
+        )
+    })
 }
 
 /// Reads and parses query files into a library. Returns every diagnostic
 /// (parse errors, duplicates); I/O problems are `Err`.
-pub fn load_files(paths: &[PathBuf], sources: &mut Sources) -> Result<(Library, Vec<Diagnostic>), String> {
+pub fn load_files(
+    paths: &[PathBuf],
+    sources: &mut Sources,
+) -> Result<(Library, Vec<Diagnostic>), String> {
     let mut library = Library::new();
     let mut diags = Vec::new();
     for path in find_files(paths)? {

@@ -27,11 +27,26 @@ fn fast_days(b: &[u8]) -> Option<i64> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64))
+        b[r].iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + (c - b'0') as i64)
+        })
     };
     let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
         return None;
     }
@@ -69,8 +84,12 @@ pub fn parse_datetime(s: &str) -> Option<i64> {
     // The common `YYYY-MM-DDTHH:MM:SSZ` without jiff.
     let b = s.as_bytes();
     if b.len() == 20 && b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z' {
-        let two = |i: usize| (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit()).then(|| ((b[i] - b'0') * 10 + b[i + 1] - b'0') as i64);
-        if let (Some(days), Some(h), Some(m), Some(sec)) = (fast_days(b), two(11), two(14), two(17)) {
+        let two = |i: usize| {
+            (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+                .then(|| ((b[i] - b'0') * 10 + b[i + 1] - b'0') as i64)
+        };
+        if let (Some(days), Some(h), Some(m), Some(sec)) = (fast_days(b), two(11), two(14), two(17))
+        {
             if h < 24 && m < 60 && sec < 60 {
                 return Some(days * MICROS_PER_DAY + (h * 3600 + m * 60 + sec) * MICROS_PER_SECOND);
             }
@@ -93,7 +112,12 @@ pub fn parse_with_format(s: &str, format: &str, with_time: bool) -> Option<i64> 
             return Some(ts.as_microsecond());
         }
         let dt = parsed.to_datetime().ok()?;
-        Some(dt.to_zoned(TimeZone::UTC).ok()?.timestamp().as_microsecond())
+        Some(
+            dt.to_zoned(TimeZone::UTC)
+                .ok()?
+                .timestamp()
+                .as_microsecond(),
+        )
     } else {
         Some(date_micros(parsed.to_date().ok()?))
     }
@@ -144,7 +168,11 @@ mod tests {
             x ^= x << 17;
             let (y, m, d) = (x % 10_000, (x >> 16) % 14, (x >> 24) % 33);
             let t = format!("{y:04}-{m:02}-{d:02}");
-            assert_eq!(fast_days(t.as_bytes()).map(|d| d * MICROS_PER_DAY), jiff_date(&t), "{t}");
+            assert_eq!(
+                fast_days(t.as_bytes()).map(|d| d * MICROS_PER_DAY),
+                jiff_date(&t),
+                "{t}"
+            );
             let (h, mi, se) = ((x >> 32) % 26, (x >> 40) % 62, (x >> 48) % 62);
             let dt = format!("{t}T{h:02}:{mi:02}:{se:02}Z");
             if se < 60 {

@@ -78,8 +78,11 @@ fn time<T>(iterations: usize, mut f: impl FnMut() -> T) -> Vec<Duration> {
         .collect()
 }
 
+/// (label, query text) pairs, and the .seg files named.
+type Targets = (Vec<(String, String)>, Vec<PathBuf>);
+
 /// The queries named by the arguments: (label, query text), plus .seg files.
-fn collect(targets: &[String]) -> Result<(Vec<(String, String)>, Vec<PathBuf>), Exit> {
+fn collect(targets: &[String]) -> Result<Targets, Exit> {
     let mut queries = Vec::new();
     let mut seg_files = Vec::new();
     for t in targets {
@@ -87,7 +90,8 @@ fn collect(targets: &[String]) -> Result<(Vec<(String, String)>, Vec<PathBuf>), 
         if p.is_file() && p.extension().is_some_and(|e| e == "seg") {
             seg_files.push(p.to_path_buf());
         } else if p.is_file() {
-            let text = std::fs::read_to_string(p).map_err(|e| fail(format!("cannot read {t}: {e}")))?;
+            let text =
+                std::fs::read_to_string(p).map_err(|e| fail(format!("cannot read {t}: {e}")))?;
             for line in text.lines().map(str::trim) {
                 if !line.is_empty() && !line.starts_with('#') && !line.starts_with("//") {
                     queries.push((line.to_string(), line.to_string()));
@@ -129,17 +133,29 @@ pub fn bench(args: &BenchArgs) -> Result<(), Exit> {
     }
     if !seg_files.is_empty() {
         let in_files: Vec<String> = segment_names(&engine, &seg_files);
-        queries.extend(in_files.into_iter().map(|n| (format!("@{n}"), format!("@{n}"))));
+        queries.extend(
+            in_files
+                .into_iter()
+                .map(|n| (format!("@{n}"), format!("@{n}"))),
+        );
     }
     let mut timings = Vec::new();
     for (label, text) in &queries {
-        timings.push(bench_one(&mut engine, label, text, args.iterations, args.materialize)?);
+        timings.push(bench_one(
+            &mut engine,
+            label,
+            text,
+            args.iterations,
+            args.materialize,
+        )?);
     }
     // The process ends after printing: freeing the store would only cost time.
     std::mem::forget(engine);
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        BenchFormat::Jsonl => timings.iter().try_for_each(|t| writeln!(out, "{}", to_json(t))),
+        BenchFormat::Jsonl => timings
+            .iter()
+            .try_for_each(|t| writeln!(out, "{}", to_json(t))),
         BenchFormat::Table => writeln!(out, "{}", table(&timings)),
     };
     written.map_err(|e| fail(format!("cannot write output: {e}")))
@@ -150,7 +166,9 @@ fn segment_names(engine: &Engine, files: &[PathBuf]) -> Vec<String> {
     let wanted: Vec<PathBuf> = files.iter().filter_map(|f| f.canonicalize().ok()).collect();
     let mut names = Vec::new();
     for name in engine.library.names() {
-        let Some((source, _)) = engine.library.get(name) else { continue };
+        let Some((source, _)) = engine.library.get(name) else {
+            continue;
+        };
         let from = engine
             .library
             .files
@@ -164,7 +182,13 @@ fn segment_names(engine: &Engine, files: &[PathBuf]) -> Vec<String> {
     names
 }
 
-fn bench_one(engine: &mut Engine, label: &str, text: &str, iterations: usize, materialize: bool) -> Result<Timing, Exit> {
+fn bench_one(
+    engine: &mut Engine,
+    label: &str,
+    text: &str,
+    iterations: usize,
+    materialize: bool,
+) -> Result<Timing, Exit> {
     let compiled = compile(engine, text)?;
     let plan = &compiled.plan;
     let store = &engine.store;
@@ -174,7 +198,11 @@ fn bench_one(engine: &mut Engine, label: &str, text: &str, iterations: usize, ma
         crate::exec::STATS[0].store(0, Relaxed);
         crate::exec::STATS[1].store(0, Relaxed);
         crate::exec::count(plan, store);
-        eprintln!("{label}: {} candidates in {} calls", crate::exec::STATS[0].load(Relaxed), crate::exec::STATS[1].load(Relaxed));
+        eprintln!(
+            "{label}: {} candidates in {} calls",
+            crate::exec::STATS[0].load(Relaxed),
+            crate::exec::STATS[1].load(Relaxed)
+        );
     }
     let (median_ns, p95_ns) = summarize(time(iterations, || crate::exec::count(plan, store)));
     let materialize = materialize.then(|| {
@@ -254,7 +282,11 @@ mod tests {
 
     #[test]
     fn bench_summary_is_median_and_nearest_rank_p95() {
-        let ms = |v: &[u64]| v.iter().map(|&x| Duration::from_nanos(x)).collect::<Vec<_>>();
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|&x| Duration::from_nanos(x))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(summarize(ms(&[5, 1, 3])), (3, 5));
         assert_eq!(summarize(ms(&[4, 1, 3, 2])), (2, 4));
         let hundred: Vec<u64> = (1..=100).collect();

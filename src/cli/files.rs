@@ -19,7 +19,12 @@ pub enum CheckFormat {
 }
 
 /// `segq check`: every diagnostic of every file and query; exit 1 on any error.
-pub fn check(targets: &[String], data: &DataArgs, schema: Option<&Path>, format: CheckFormat) -> Result<(), Exit> {
+pub fn check(
+    targets: &[String],
+    data: &DataArgs,
+    schema: Option<&Path>,
+    format: CheckFormat,
+) -> Result<(), Exit> {
     let (catalog, now) = match schema {
         Some(path) => {
             let schema = crate::schema::load_schema(path).map_err(|e| {
@@ -34,7 +39,13 @@ pub fn check(targets: &[String], data: &DataArgs, schema: Option<&Path>, format:
             (Catalog::from_schema(&schema), crate::time::now_micros())
         }
         None => {
-            let engine = load_engine(&DataArgs { segments: Vec::new(), ..data.clone() }, true)?;
+            let engine = load_engine(
+                &DataArgs {
+                    segments: Vec::new(),
+                    ..data.clone()
+                },
+                true,
+            )?;
             (engine.catalog.clone(), engine.now)
         }
     };
@@ -89,7 +100,10 @@ pub fn check(targets: &[String], data: &DataArgs, schema: Option<&Path>, format:
         eprintln!("{errors} error(s) in {files_n} file(s)");
         Err(Exit(1))
     } else {
-        eprintln!("ok: {files_n} file(s), {} segment(s), no errors", library.names().count());
+        eprintln!(
+            "ok: {files_n} file(s), {} segment(s), no errors",
+            library.names().count()
+        );
         Ok(())
     }
 }
@@ -97,22 +111,39 @@ pub fn check(targets: &[String], data: &DataArgs, schema: Option<&Path>, format:
 /// `::error file=queries/x.seg,line=3,col=5::unknown field `rol``
 fn github_annotation(d: &Diagnostic, sources: &Sources) -> String {
     let kind = if d.is_error() { "error" } else { "warning" };
-    let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+    let escape = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
     let mut msg = d.message.clone();
     if let Some(l) = d.primary.as_ref().filter(|l| !l.text.is_empty()) {
         msg.push_str(&format!(": {}", l.text));
     }
-    match d.primary.as_ref().and_then(|l| sources.get(l.source).map(|s| (l, s))) {
+    match d
+        .primary
+        .as_ref()
+        .and_then(|l| sources.get(l.source).map(|s| (l, s)))
+    {
         Some((label, src)) => {
             let (line, col) = line_col(&src.text, label.span.start);
-            format!("::{kind} file={},line={line},col={col}::{}", src.name, escape(&msg))
+            format!(
+                "::{kind} file={},line={line},col={col}::{}",
+                src.name,
+                escape(&msg)
+            )
         }
         None => format!("::{kind}::{}", escape(&msg)),
     }
 }
 
 /// Checks every segment and expectation of a library.
-fn check_library(library: &Library, catalog: &Catalog, now: i64, _sources: &Sources) -> Vec<Diagnostic> {
+fn check_library(
+    library: &Library,
+    catalog: &Catalog,
+    now: i64,
+    _sources: &Sources,
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut checker = SegmentChecker::default();
     for name in library.names().map(str::to_string).collect::<Vec<_>>() {
@@ -145,7 +176,9 @@ fn check_library(library: &Library, catalog: &Catalog, now: i64, _sources: &Sour
                 }
             }
             match &e.kind {
-                ExpectKind::Count { n, .. } => diags.extend(count_value(n).err().map(|d| (*d).in_source(*source))),
+                ExpectKind::Count { n, .. } => {
+                    diags.extend(count_value(n).err().map(|d| (*d).in_source(*source)))
+                }
                 ExpectKind::CountBetween { low, high } => {
                     diags.extend(count_value(low).err().map(|d| (*d).in_source(*source)));
                     diags.extend(count_value(high).err().map(|d| (*d).in_source(*source)));
@@ -179,7 +212,12 @@ fn engine_with_files(paths: &[PathBuf], data: &DataArgs) -> Result<Engine, Exit>
         ..data.clone()
     };
     let engine = load_engine(&data, false)?;
-    let diags = check_library(&engine.library, &engine.catalog, engine.now, &engine.sources);
+    let diags = check_library(
+        &engine.library,
+        &engine.catalog,
+        engine.now,
+        &engine.sources,
+    );
     if report(&diags, &engine.sources) {
         return Err(Exit(1));
     }
@@ -194,17 +232,25 @@ fn segment_rows(engine: &Engine, name: &str) -> roaring::RoaringBitmap {
         library: &engine.library,
         source,
     };
-    let checked = check_segment(name, &ctx, &mut SegmentChecker::default()).expect("checked before");
+    let checked =
+        check_segment(name, &ctx, &mut SegmentChecker::default()).expect("checked before");
     engine.execute(&optimize(checked.plan, Some(&engine.store)))
 }
 
 /// `segq run`: each segment's name and count, or members with `--format`.
-pub fn run(paths: &[PathBuf], data: &DataArgs, only: Option<&str>, format: Option<Format>, fields: &[String]) -> Result<(), Exit> {
+pub fn run(
+    paths: &[PathBuf],
+    data: &DataArgs,
+    only: Option<&str>,
+    format: Option<Format>,
+    fields: &[String],
+) -> Result<(), Exit> {
     let engine = engine_with_files(paths, data)?;
     let names: Vec<String> = match only {
         Some(n) => {
             if engine.library.get(n).is_none() {
-                let hint = crate::diagnostic::did_you_mean(n, engine.library.names()).map_or(String::new(), |h| format!("; {h}"));
+                let hint = crate::diagnostic::did_you_mean(n, engine.library.names())
+                    .map_or(String::new(), |h| format!("; {h}"));
                 return Err(fail(format!("unknown segment `{n}`{hint}")));
             }
             vec![n.to_string()]
@@ -246,7 +292,12 @@ pub fn run(paths: &[PathBuf], data: &DataArgs, only: Option<&str>, format: Optio
 pub fn test(paths: &[PathBuf], data: &DataArgs) -> Result<(), Exit> {
     let engine = engine_with_files(paths, data)?;
     let mut cache: ahash::AHashMap<String, roaring::RoaringBitmap> = ahash::AHashMap::new();
-    let mut rows = |name: &str| cache.entry(name.to_string()).or_insert_with(|| segment_rows(&engine, name)).clone();
+    let mut rows = |name: &str| {
+        cache
+            .entry(name.to_string())
+            .or_insert_with(|| segment_rows(&engine, name))
+            .clone()
+    };
     let (mut passed, mut failed) = (0, 0);
     let mut out = std::io::stdout().lock();
     for (source, _, file) in &engine.library.files {
@@ -259,23 +310,39 @@ pub fn test(paths: &[PathBuf], data: &DataArgs) -> Result<(), Exit> {
                 ExpectKind::Count { op, n } => {
                     let want = count_value(n).expect("checked");
                     let got = members.len();
-                    (op.holds(got, want), format!("count {got}, expected {} {want}", op_text(*op)))
+                    (
+                        op.holds(got, want),
+                        format!("count {got}, expected {} {want}", op_text(*op)),
+                    )
                 }
                 ExpectKind::CountBetween { low, high } => {
-                    let (lo, hi) = (count_value(low).expect("checked"), count_value(high).expect("checked"));
+                    let (lo, hi) = (
+                        count_value(low).expect("checked"),
+                        count_value(high).expect("checked"),
+                    );
                     let got = members.len();
-                    (lo <= got && got <= hi, format!("count {got}, expected between {lo} and {hi}"))
+                    (
+                        lo <= got && got <= hi,
+                        format!("count {got}, expected between {lo} and {hi}"),
+                    )
                 }
                 ExpectKind::Within(other) => {
                     let outside = members.len() - members.intersection_len(&rows(&other.name));
                     (
                         outside == 0,
-                        format!("{outside} of {} members are not in `{}`", members.len(), other.name),
+                        format!(
+                            "{outside} of {} members are not in `{}`",
+                            members.len(),
+                            other.name
+                        ),
                     )
                 }
                 ExpectKind::Disjoint(other) => {
                     let shared = members.intersection_len(&rows(&other.name));
-                    (shared == 0, format!("{shared} members are also in `{}`", other.name))
+                    (
+                        shared == 0,
+                        format!("{shared} members are also in `{}`", other.name),
+                    )
                 }
             };
             let status = if ok { "pass" } else { "FAIL" };
@@ -327,7 +394,8 @@ pub fn fmt(paths: &[PathBuf], check_only: bool) -> Result<(), Exit> {
                 if check_only {
                     differ.push(path.clone());
                 } else {
-                    write_atomic(path, formatted.as_bytes()).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+                    write_atomic(path, formatted.as_bytes())
+                        .map_err(|e| fail(format!("{}: {e}", path.display())))?;
                     eprintln!("formatted {}", path.display());
                 }
             }
@@ -339,7 +407,10 @@ pub fn fmt(paths: &[PathBuf], check_only: bool) -> Result<(), Exit> {
     }
     if broken || !differ.is_empty() {
         if !differ.is_empty() {
-            eprintln!("{} file(s) are not formatted; run `segq fmt` on them", differ.len());
+            eprintln!(
+                "{} file(s) are not formatted; run `segq fmt` on them",
+                differ.len()
+            );
         }
         Err(Exit(1))
     } else {
@@ -350,7 +421,10 @@ pub fn fmt(paths: &[PathBuf], check_only: bool) -> Result<(), Exit> {
 /// Writes a file through a temporary file in the same directory, fsynced
 /// and renamed over the target, so a crash leaves the old or the new file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
     // The temporary file is private (0600): keep the target's permissions

@@ -15,7 +15,11 @@ pub struct IndexArgs {
 }
 
 pub fn index(args: &IndexArgs) -> Result<(), Exit> {
-    if !args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("segx")) {
+    if !args
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("segx"))
+    {
         return Err(fail(format!(
             "--out {}: a snapshot's name must end in .segx (that is how --data recognises it)",
             args.out.display()
@@ -24,7 +28,8 @@ pub fn index(args: &IndexArgs) -> Result<(), Exit> {
     let started = Instant::now();
     let store = load_store(&args.data)?;
     let loaded = started.elapsed();
-    crate::store::snapshot::write(&store, &args.out).map_err(|e| fail(format!("{}: {e}", args.out.display())))?;
+    crate::store::snapshot::write(&store, &args.out)
+        .map_err(|e| fail(format!("{}: {e}", args.out.display())))?;
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "wrote {} ({} contacts, {:.1} MiB): loaded in {:.2} s, written in {:.2} s",

@@ -2,8 +2,8 @@
 //! results to stdout and diagnostics to stderr, and set the exit code
 //! (0 success, 1 query or expectation failure, 2 usage, I/O or data error).
 
-pub(crate) mod files;
 mod bench;
+pub(crate) mod files;
 mod index;
 mod sql;
 
@@ -189,11 +189,15 @@ pub fn stderr_color() -> bool {
 }
 
 fn style_err() -> ErrStyle {
-    ErrStyle { color: stderr_color() }
+    ErrStyle {
+        color: stderr_color(),
+    }
 }
 
 pub fn diag_style() -> Style {
-    Style { color: stderr_color() }
+    Style {
+        color: stderr_color(),
+    }
 }
 
 /// Renders diagnostics on stderr; returns whether any was an error.
@@ -264,24 +268,42 @@ fn run(command: Command) -> Result<(), Exit> {
                         let (name, desc) = match s.rsplit_once(':') {
                             Some((n, "desc")) => (n, true),
                             Some((n, "asc")) => (n, false),
-                            Some((_, other)) => return Err(fail(format!("--sort takes FIELD or FIELD:desc, not `:{other}`"))),
+                            Some((_, other)) => {
+                                return Err(fail(format!(
+                                    "--sort takes FIELD or FIELD:desc, not `:{other}`"
+                                )))
+                            }
                             None => (s.as_str(), false),
                         };
                         Some((output::resolve_field(store, name).map_err(fail)?, desc))
                     }
                 };
                 let limit = limit.or((format == Format::Table).then_some(20));
-                let rows = output::ordered_rows(store, &result, sort.as_ref().map(|(f, d)| (f, *d)), limit);
-                output::write_rows(&mut out, store, &fields, &rows, format, result.len()).and_then(|_| {
-                    if hidden > 0 {
-                        writeln!(out, "{hidden} more fields not shown (choose with --fields a,b,c)")?;
-                    }
-                    Ok(())
-                })
+                let rows = output::ordered_rows(
+                    store,
+                    &result,
+                    sort.as_ref().map(|(f, d)| (f, *d)),
+                    limit,
+                );
+                output::write_rows(&mut out, store, &fields, &rows, format, result.len()).and_then(
+                    |_| {
+                        if hidden > 0 {
+                            writeln!(
+                                out,
+                                "{hidden} more fields not shown (choose with --fields a,b,c)"
+                            )?;
+                        }
+                        Ok(())
+                    },
+                )
             };
             finish_output(written.and_then(|_| out.flush()))
         }
-        Command::Explain { query, data, analyze } => {
+        Command::Explain {
+            query,
+            data,
+            analyze,
+        } => {
             let mut engine = load_engine(&data, true)?;
             let compiled = compile(&mut engine, &query_text(query)?)?;
             let text = if analyze {
@@ -357,8 +379,11 @@ fn query_text(query: String) -> Result<String, Exit> {
     }
     let mut bytes = Vec::new();
     let max = crate::syntax::limits::MAX_FILE_BYTES as u64 + 1;
-    std::io::Read::read_to_end(&mut std::io::Read::take(std::io::stdin().lock(), max), &mut bytes)
-        .map_err(|e| fail(format!("cannot read the query from stdin: {e}")))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::io::stdin().lock(), max),
+        &mut bytes,
+    )
+    .map_err(|e| fail(format!("cannot read the query from stdin: {e}")))?;
     String::from_utf8(bytes).map_err(|_| fail("the query on stdin is not UTF-8"))
 }
 
@@ -391,7 +416,9 @@ pub fn load_store(data: &DataArgs) -> Result<Store, Exit> {
     };
     let opts = LoadOptions {
         skip_bad_rows: data.skip_bad_rows,
-        progress: std::io::stderr().is_terminal().then_some(progress as fn(u64, u64)),
+        progress: std::io::stderr()
+            .is_terminal()
+            .then_some(progress as fn(u64, u64)),
     };
     let result = ingest::load_path(path, &opts);
     if let Some(bar) = PROGRESS.get() {
@@ -407,7 +434,10 @@ pub fn load_store(data: &DataArgs) -> Result<Store, Exit> {
             eprintln!("  {}:{}: {}", s.path, s.line, s.message);
         }
         if report.skipped > report.first_skipped.len() as u64 {
-            eprintln!("  … and {} more", report.skipped - report.first_skipped.len() as u64);
+            eprintln!(
+                "  … and {} more",
+                report.skipped - report.first_skipped.len() as u64
+            );
         }
     }
     Ok(store)
@@ -419,8 +449,10 @@ fn progress(done: u64, total: u64) {
     let bar = PROGRESS.get_or_init(|| {
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("loading {bar:30} {binary_bytes}/{binary_total_bytes} ({eta})")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "loading {bar:30} {binary_bytes}/{binary_total_bytes} ({eta})",
+            )
+            .expect("valid template"),
         );
         bar
     });
@@ -432,7 +464,9 @@ fn default_segments(data: &DataArgs) -> Vec<PathBuf> {
     let base: PathBuf = match &data.data {
         None => PathBuf::from("."),
         Some(p) if p.is_dir() => p.clone(),
-        Some(p) => p.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        Some(p) => p
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
     let q = base.join("queries");
     if q.is_dir() {
@@ -458,7 +492,8 @@ pub fn load_engine(data: &DataArgs, lenient: bool) -> Result<Engine, Exit> {
         data.segments.clone()
     };
     if !paths.is_empty() {
-        let (library, diags) = crate::segments::load_files(&paths, &mut engine.sources).map_err(fail)?;
+        let (library, diags) =
+            crate::segments::load_files(&paths, &mut engine.sources).map_err(fail)?;
         engine.library = library;
         if !diags.is_empty() {
             if lenient {
@@ -472,9 +507,16 @@ pub fn load_engine(data: &DataArgs, lenient: bool) -> Result<Engine, Exit> {
     Ok(engine)
 }
 
-fn gen(contacts: u64, accounts: Option<u64>, seed: u64, out: &Path, today: Option<&str>) -> Result<(), Exit> {
+fn gen(
+    contacts: u64,
+    accounts: Option<u64>,
+    seed: u64,
+    out: &Path,
+    today: Option<&str>,
+) -> Result<(), Exit> {
     let today_micros = match today {
-        Some(t) => crate::time::parse_date(t).ok_or_else(|| fail(format!("--today {t:?} is not a date (YYYY-MM-DD)")))?,
+        Some(t) => crate::time::parse_date(t)
+            .ok_or_else(|| fail(format!("--today {t:?} is not a date (YYYY-MM-DD)")))?,
         None => crate::time::start_of_day(crate::time::now_micros()),
     };
     let cfg = crate::gen::GenConfig {
@@ -486,8 +528,10 @@ fn gen(contacts: u64, accounts: Option<u64>, seed: u64, out: &Path, today: Optio
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(contacts);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("generating {bar:30} {human_pos}/{human_len} contacts ({eta})")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "generating {bar:30} {human_pos}/{human_len} contacts ({eta})",
+            )
+            .expect("valid template"),
         );
         bar
     });
@@ -496,7 +540,8 @@ fn gen(contacts: u64, accounts: Option<u64>, seed: u64, out: &Path, today: Optio
             b.set_position(n);
         }
     };
-    crate::gen::write_dataset(&cfg, out, &mut progress).map_err(|e| fail(format!("{}: {e}", out.display())))?;
+    crate::gen::write_dataset(&cfg, out, &mut progress)
+        .map_err(|e| fail(format!("{}: {e}", out.display())))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -54,7 +54,9 @@ pub fn count(plan: &Plan, store: &Store) -> u64 {
         return n;
     }
     let mut n = 0u64;
-    run_blocks(&node, store.contacts.len, |_, w| n += kernels::popcount(&w[..]));
+    run_blocks(&node, store.contacts.len, |_, w| {
+        n += kernels::popcount(&w[..])
+    });
     n
 }
 
@@ -83,7 +85,12 @@ fn run_blocks(node: &Node<'_>, len: u32, sink: impl FnMut(usize, &Words)) {
     run_block_range(node, len, 0..(len as usize).div_ceil(BLOCK_ROWS), sink)
 }
 
-fn run_block_range(node: &Node<'_>, len: u32, blocks: std::ops::Range<usize>, mut sink: impl FnMut(usize, &Words)) {
+fn run_block_range(
+    node: &Node<'_>,
+    len: u32,
+    blocks: std::ops::Range<usize>,
+    mut sink: impl FnMut(usize, &Words),
+) {
     if matches!(node, Node::Nothing) {
         return;
     }
@@ -205,7 +212,9 @@ impl<'a> Context<'a> {
             return (*b).clone();
         }
         let mut out = BitsBuilder::new();
-        run_blocks(&node, table.len, |b, w| out.push_words(b, w, kernels::popcount(&w[..]) as usize));
+        run_blocks(&node, table.len, |b, w| {
+            out.push_words(b, w, kernels::popcount(&w[..]) as usize)
+        });
         out.finish()
     }
 
@@ -250,11 +259,13 @@ impl<'a> Context<'a> {
             },
             Plan::Leaf(leaf) => prepare_leaf(leaf, table),
             Plan::Account(inner) => {
-                let (Some(accounts), Some(link)) = (self.store.accounts.as_ref(), self.store.link.as_ref()) else {
+                let (Some(accounts), Some(link)) =
+                    (self.store.accounts.as_ref(), self.store.link.as_ref())
+                else {
                     return Node::Nothing;
                 };
                 let matched = self.materialize(inner, accounts);
-                account_node(&link.account_of, accounts.len, |set| matched.for_each(|a| set(a)))
+                account_node(&link.account_of, accounts.len, |set| matched.for_each(set))
             }
             Plan::AccountHas(inner) => {
                 let Some(link) = self.store.link.as_ref() else {
@@ -306,7 +317,11 @@ impl<'a> Context<'a> {
 }
 
 /// A node keeping contacts whose account `set` marks.
-fn account_node<'a>(account_of: &'a [u32], accounts: u32, mark: impl FnOnce(&mut dyn FnMut(u32))) -> Node<'a> {
+fn account_node<'a>(
+    account_of: &'a [u32],
+    accounts: u32,
+    mark: impl FnOnce(&mut dyn FnMut(u32)),
+) -> Node<'a> {
     let mut bitset = vec![0u64; (accounts as usize).div_ceil(64)];
     let mut any = false;
     mark(&mut |a: u32| {
@@ -337,11 +352,17 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
             codes.dedup();
             dict_codes(d, codes)
         }
-        (Test::DictMatch(m), ColumnData::Dict(d)) => dict_codes(d, d.codes_where(|v| m.is_match(v))),
-        (Test::Duplicate { fold }, ColumnData::Dict(d)) => Node::Rows(Rows::Stored(d.duplicate_bits(*fold))),
+        (Test::DictMatch(m), ColumnData::Dict(d)) => {
+            dict_codes(d, d.codes_where(|v| m.is_match(v)))
+        }
+        (Test::Duplicate { fold }, ColumnData::Dict(d)) => {
+            Node::Rows(Rows::Stored(d.duplicate_bits(*fold)))
+        }
         (Test::Range { lo, hi }, ColumnData::Num(n)) => match n.range_plan(*lo, *hi) {
             None => Node::Nothing,
-            Some(p) if p.is_everything(n.coarse_buckets()) => Node::Rows(Rows::Stored(n.present_bits())),
+            Some(p) if p.is_everything(n.coarse_buckets()) => {
+                Node::Rows(Rows::Stored(n.present_bits()))
+            }
             Some(plan) => Node::Range { col: n, plan },
         },
         (Test::NumIn(keys), ColumnData::Num(n)) => {
@@ -350,7 +371,9 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
             keys.dedup();
             let parts: Vec<Node<'a>> = keys
                 .iter()
-                .filter_map(|&k| n.range_plan(std::ops::Bound::Included(k), std::ops::Bound::Included(k)))
+                .filter_map(|&k| {
+                    n.range_plan(std::ops::Bound::Included(k), std::ops::Bound::Included(k))
+                })
                 .map(|plan| Node::Range { col: n, plan })
                 .collect();
             match parts.len() {
@@ -359,13 +382,17 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
                 _ => Node::Or(parts),
             }
         }
-        (Test::Duplicate { .. }, ColumnData::Num(n)) => Node::Rows(Rows::Stored(n.duplicate_bits())),
+        (Test::Duplicate { .. }, ColumnData::Num(n)) => {
+            Node::Rows(Rows::Stored(n.duplicate_bits()))
+        }
         (Test::Bool(true), ColumnData::Bool(c)) => Node::Rows(Rows::Stored(c.trues_bits())),
         (Test::Bool(false), ColumnData::Bool(c)) => Node::And(vec![
             Node::Rows(Rows::Stored(c.present_bits())),
             Node::Not(Box::new(Node::Rows(Rows::Stored(c.trues_bits())))),
         ]),
-        (Test::Duplicate { .. }, ColumnData::Bool(_)) => Node::Rows(Rows::Computed(Bits::from_roaring(&leaf_rows(leaf, table)))),
+        (Test::Duplicate { .. }, ColumnData::Bool(_)) => {
+            Node::Rows(Rows::Computed(Bits::from_roaring(&leaf_rows(leaf, table))))
+        }
         (Test::SetAny(values), ColumnData::Set(s)) => {
             let mut codes: Vec<u32> = values.iter().filter_map(|v| s.code(v)).collect();
             codes.sort_unstable();
@@ -382,7 +409,9 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
         (Test::SetAll(values), ColumnData::Set(s)) => {
             let mut parts = Vec::new();
             for v in values {
-                let Some(c) = s.code(v) else { return Node::Nothing };
+                let Some(c) = s.code(v) else {
+                    return Node::Nothing;
+                };
                 parts.push(Node::Rows(Rows::Stored(s.member_bits(c))));
             }
             match parts.len() {
@@ -391,7 +420,10 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
                 _ => Node::And(parts),
             }
         }
-        (test, _) => unreachable!("the checker never pairs {test:?} with a {} column", column.ty),
+        (test, _) => unreachable!(
+            "the checker never pairs {test:?} with a {} column",
+            column.ty
+        ),
     }
 }
 
@@ -411,7 +443,10 @@ fn dict_codes<'a>(d: &'a crate::store::column::DictColumn, codes: Vec<u32>) -> N
     }
     Node::AnyOf {
         bits,
-        probe: Some(CodeProbe { codes: &d.codes, wanted }),
+        probe: Some(CodeProbe {
+            codes: &d.codes,
+            wanted,
+        }),
         exact,
     }
 }
@@ -535,7 +570,10 @@ fn filter(node: &Node<'_>, b: usize, m: &mut Words, pool: &mut Pool) {
             }
         }
         Node::Range { col, plan } => filter_range(col, plan, b, m, pool),
-        Node::AccountIn { account_of, accounts } => {
+        Node::AccountIn {
+            account_of,
+            accounts,
+        } => {
             let base = b * BLOCK_ROWS;
             for (i, word) in m.iter_mut().enumerate() {
                 let mut x = *word;
@@ -576,11 +614,15 @@ thread_local! {
     static CANDIDATES: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-pub static STATS: [std::sync::atomic::AtomicU64; 4] = [const { std::sync::atomic::AtomicU64::new(0) }; 4];
+pub static STATS: [std::sync::atomic::AtomicU64; 4] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 4];
 /// Clears the bits of `m` at `candidates` for which `keep` is false.
 #[inline]
 fn drop_failing(m: &mut Words, candidates: &[u16], keep: impl Fn(usize) -> bool) {
-    STATS[0].fetch_add(candidates.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    STATS[0].fetch_add(
+        candidates.len() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     STATS[1].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     for &x in candidates {
         let x = x as usize;
@@ -624,7 +666,9 @@ fn probe_keys(col: &NumColumn, b: usize, m: &mut Words, ra: i64, rb: i64) {
 fn range_superset(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words) {
     let (a, c) = plan.span;
     match (col.buckets_from(a).chunk(b), col.buckets_from(c).chunk(b)) {
-        (Chunk::Dense { words: x, .. }, Chunk::Dense { words: y, .. }) => kernels::and_andnot_assign(&mut m[..], &x[..], &y[..]),
+        (Chunk::Dense { words: x, .. }, Chunk::Dense { words: y, .. }) => {
+            kernels::and_andnot_assign(&mut m[..], &x[..], &y[..])
+        }
         (x, y) => {
             x.and_into(m);
             y.andnot_into(m);
@@ -634,14 +678,21 @@ fn range_superset(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words) {
 
 /// Estimated ns to read the chunks of block `b` of some fine buckets.
 fn fine_cost(col: &NumColumn, fines: &[usize], b: usize) -> u64 {
-    fines.iter().map(|&f| chunk_cost(col.bucket_rows(f).chunk(b))).sum()
+    fines
+        .iter()
+        .map(|&f| chunk_cost(col.bucket_rows(f).chunk(b)))
+        .sum()
 }
 
 /// After [`range_superset`]: keeps the rows of `m` that are in range, by
 /// whichever is cheapest — testing each row's key, removing the fine buckets
 /// that lie outside, or rebuilding from the buckets that lie inside.
 fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool) {
-    let Some((ra, rb)) = col.keys.block_opt(b).and_then(|kb| kb.raw_bounds(plan.lo, plan.hi)) else {
+    let Some((ra, rb)) = col
+        .keys
+        .block_opt(b)
+        .and_then(|kb| kb.raw_bounds(plan.lo, plan.hi))
+    else {
         m.fill(0);
         return;
     };
@@ -651,7 +702,10 @@ fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool
         probe_keys(col, b, m, ra, rb);
         return;
     }
-    let inside = fine_cost(col, &plan.fine_inside, b) + plan.coarse_inside.map_or(0, |_| 2 * chunk_cost(&Chunk::Full));
+    let inside = fine_cost(col, &plan.fine_inside, b)
+        + plan
+            .coarse_inside
+            .map_or(0, |_| 2 * chunk_cost(&Chunk::Full));
     if inside < outside {
         rebuild_range(col, plan, b, m, pool, ra, rb);
         return;
@@ -670,7 +724,15 @@ fn refine_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool
 }
 
 /// `m &= rows(range)`, from the buckets inside the range (exact).
-fn rebuild_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool, ra: i64, rb: i64) {
+fn rebuild_range(
+    col: &NumColumn,
+    plan: &RangePlan,
+    b: usize,
+    m: &mut Words,
+    pool: &mut Pool,
+    ra: i64,
+    rb: i64,
+) {
     let mut before = pool.take();
     before.copy_from_slice(&m[..]);
     match plan.coarse_inside {
@@ -712,8 +774,13 @@ fn rebuild_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, poo
 
 /// Gathers the rows of `m` in the given fine buckets and hands them, with
 /// the block's keys, to `test`.
-fn edge_candidates<M>(col: &NumColumn, edges: &[usize], b: usize, m: M, test: impl FnOnce(M, &[u16], &crate::store::column::KeyBlock))
-where
+fn edge_candidates<M>(
+    col: &NumColumn,
+    edges: &[usize],
+    b: usize,
+    m: M,
+    test: impl FnOnce(M, &[u16], &crate::store::column::KeyBlock),
+) where
     M: std::ops::Deref<Target = Words>,
 {
     CANDIDATES.with(|c| {
@@ -722,7 +789,10 @@ where
         for &e in edges {
             match col.bucket_rows(e).chunk(b) {
                 Chunk::Empty => {}
-                Chunk::Sparse(s) => c.extend(s.iter().filter(|&&x| m[(x >> 6) as usize] & (1 << (x & 63)) != 0)),
+                Chunk::Sparse(s) => c.extend(
+                    s.iter()
+                        .filter(|&&x| m[(x >> 6) as usize] & (1 << (x & 63)) != 0),
+                ),
                 Chunk::Dense { words, .. } => {
                     for i in 0..WORDS {
                         let mut x = words[i] & m[i];
@@ -740,11 +810,17 @@ where
 }
 
 fn filter_range(col: &NumColumn, plan: &RangePlan, b: usize, m: &mut Words, pool: &mut Pool) {
-    let Some((ra, rb)) = col.keys.block_opt(b).and_then(|kb| kb.raw_bounds(plan.lo, plan.hi)) else {
+    let Some((ra, rb)) = col
+        .keys
+        .block_opt(b)
+        .and_then(|kb| kb.raw_bounds(plan.lo, plan.hi))
+    else {
         m.fill(0);
         return;
     };
-    let dense = fine_cost(col, &plan.fine_inside, b) + fine_cost(col, &plan.edges, b) + plan.coarse_inside.map_or(0, |_| 700);
+    let dense = fine_cost(col, &plan.fine_inside, b)
+        + fine_cost(col, &plan.edges, b)
+        + plan.coarse_inside.map_or(0, |_| 700);
     if dense > 200 && popcount(m) * PROBE_COST < dense {
         probe_keys(col, b, m, ra, rb);
         return;
@@ -866,7 +942,9 @@ impl<'a> Profiler<'a> {
             Plan::Not(inner) => &table.all - self.eval(inner, table),
             Plan::Leaf(leaf) => leaf_rows(leaf, table),
             Plan::Account(inner) => {
-                let (Some(accounts), Some(link)) = (self.store.accounts.as_ref(), self.store.link.as_ref()) else {
+                let (Some(accounts), Some(link)) =
+                    (self.store.accounts.as_ref(), self.store.link.as_ref())
+                else {
                     return RoaringBitmap::new();
                 };
                 let matched = self.eval(inner, accounts);
@@ -963,7 +1041,9 @@ pub fn leaf_rows(leaf: &Leaf, table: &Table) -> RoaringBitmap {
         (Test::SetAll(values), ColumnData::Set(s)) => {
             let mut out: Option<RoaringBitmap> = None;
             for v in values {
-                let Some(c) = s.code(v) else { return RoaringBitmap::new() };
+                let Some(c) = s.code(v) else {
+                    return RoaringBitmap::new();
+                };
                 let b = &s.bitmaps[c as usize];
                 out = Some(match out {
                     None => b.clone(),
@@ -972,7 +1052,10 @@ pub fn leaf_rows(leaf: &Leaf, table: &Table) -> RoaringBitmap {
             }
             out.unwrap_or_default()
         }
-        (test, _) => unreachable!("the checker never pairs {test:?} with a {} column", column.ty),
+        (test, _) => unreachable!(
+            "the checker never pairs {test:?} with a {} column",
+            column.ty
+        ),
     }
 }
 
@@ -1021,7 +1104,11 @@ mod tests {
             let rows = execute(&plan, &e.store);
             assert_eq!(rows, reference, "{q}");
             assert_eq!(count(&plan, &e.store), reference.len(), "{q}");
-            assert_eq!(ids(&plan, &e.store), reference.iter().collect::<Vec<_>>(), "{q}");
+            assert_eq!(
+                ids(&plan, &e.store),
+                reference.iter().collect::<Vec<_>>(),
+                "{q}"
+            );
         }
     }
 }

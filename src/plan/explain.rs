@@ -11,8 +11,21 @@ use std::fmt::Write as _;
 pub fn explain(plan: &Plan, store: &Store, profile: Option<&Profile>) -> String {
     let mut lines: Vec<(String, String)> = Vec::new();
     let mut index = 0;
-    walk(plan, store, &store.contacts, "", "", profile, &mut index, &mut lines);
-    let width = lines.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    walk(
+        plan,
+        store,
+        &store.contacts,
+        "",
+        "",
+        profile,
+        &mut index,
+        &mut lines,
+    );
+    let width = lines
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for (label, stats) in lines {
         let pad = width - label.chars().count();
@@ -36,7 +49,12 @@ fn walk<'a>(
     let mut stats = format!("est {}", group(est));
     if let Some(p) = profile {
         if let Some((actual, took)) = p.nodes.get(*index) {
-            let _ = write!(stats, "  actual {}  {:.3} ms", group(*actual), took.as_secs_f64() * 1e3);
+            let _ = write!(
+                stats,
+                "  actual {}  {:.3} ms",
+                group(*actual),
+                took.as_secs_f64() * 1e3
+            );
         }
     }
     *index += 1;
@@ -49,7 +67,11 @@ fn walk<'a>(
     let children = plan.children();
     for (i, child) in children.iter().enumerate() {
         let last = i + 1 == children.len();
-        let (branch, cont) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+        let (branch, cont) = if last {
+            ("└─ ", "   ")
+        } else {
+            ("├─ ", "│  ")
+        };
         walk(
             child,
             store,

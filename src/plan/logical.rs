@@ -135,7 +135,9 @@ impl fmt::Display for Leaf {
             Test::DictMatch(TextMatch::EndsWith(n)) => write!(f, "ends_with {n:?}"),
             Test::DictMatch(TextMatch::Regex(r)) => write!(f, "matches {:?}", r.as_str()),
             Test::Range { lo, hi } => match (lo, hi) {
-                (Bound::Included(a), Bound::Included(b)) => write!(f, "between {} and {}", key(*a), key(*b)),
+                (Bound::Included(a), Bound::Included(b)) => {
+                    write!(f, "between {} and {}", key(*a), key(*b))
+                }
                 (Bound::Included(a), Bound::Unbounded) => write!(f, ">= {}", key(*a)),
                 (Bound::Excluded(a), Bound::Unbounded) => write!(f, "> {}", key(*a)),
                 (Bound::Unbounded, Bound::Included(b)) => write!(f, "<= {}", key(*b)),

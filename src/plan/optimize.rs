@@ -103,7 +103,8 @@ fn push_unique(list: &mut Vec<Plan>, p: Plan) {
 fn range_is_empty(lo: &Bound<i64>, hi: &Bound<i64>) -> bool {
     match (lo, hi) {
         (Bound::Included(a), Bound::Included(b)) => a > b,
-        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b)) | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
+        (Bound::Included(a) | Bound::Excluded(a), Bound::Excluded(b))
+        | (Bound::Excluded(a), Bound::Included(b)) => a >= b,
         _ => false,
     }
 }
@@ -142,9 +143,19 @@ fn tighter_hi(a: Bound<i64>, b: Bound<i64>) -> Bound<i64> {
 fn merge_ranges(children: Vec<Plan>) -> Vec<Plan> {
     let mut out: Vec<Plan> = Vec::with_capacity(children.len());
     for c in children {
-        if let Plan::Leaf(Leaf { field, test: Test::Range { lo, hi }, .. }) = &c {
+        if let Plan::Leaf(Leaf {
+            field,
+            test: Test::Range { lo, hi },
+            ..
+        }) = &c
+        {
             let existing = out.iter_mut().find_map(|o| match o {
-                Plan::Leaf(l @ Leaf { test: Test::Range { .. }, .. }) if l.field == *field => Some(l),
+                Plan::Leaf(
+                    l @ Leaf {
+                        test: Test::Range { .. },
+                        ..
+                    },
+                ) if l.field == *field => Some(l),
                 _ => None,
             });
             if let Some(l) = existing {
@@ -174,15 +185,27 @@ pub fn estimate(plan: &Plan, store: &Store, table: &Table) -> u64 {
             }
             est.round() as u64
         }
-        Plan::Or(children) => children.iter().map(|c| estimate(c, store, table)).sum::<u64>().min(n),
+        Plan::Or(children) => children
+            .iter()
+            .map(|c| estimate(c, store, table))
+            .sum::<u64>()
+            .min(n),
         Plan::Not(inner) => n.saturating_sub(estimate(inner, store, table)),
         Plan::Leaf(leaf) => estimate_leaf(leaf, table),
         Plan::Account(inner) => {
-            let (Some(acc), Some(link)) = (&store.accounts, &store.link) else { return 0 };
-            let frac = if acc.len == 0 { 0.0 } else { estimate(inner, store, acc) as f64 / acc.len as f64 };
+            let (Some(acc), Some(link)) = (&store.accounts, &store.link) else {
+                return 0;
+            };
+            let frac = if acc.len == 0 {
+                0.0
+            } else {
+                estimate(inner, store, acc) as f64 / acc.len as f64
+            };
             (frac * link.linked.len() as f64).round() as u64
         }
-        Plan::AccountHas(_) | Plan::AccountCount(_) => store.link.as_ref().map_or(0, |l| l.linked.len() / 2),
+        Plan::AccountHas(_) | Plan::AccountCount(_) => {
+            store.link.as_ref().map_or(0, |l| l.linked.len() / 2)
+        }
         Plan::Segment(s) => estimate(&s.plan, store, table),
     }
 }
@@ -192,9 +215,16 @@ fn estimate_leaf(leaf: &Leaf, table: &Table) -> u64 {
     let n = table.len as u64;
     match (&leaf.test, &column.data) {
         (Test::Present, _) => column.present().len(),
-        (Test::DictIn(values), ColumnData::Dict(d)) => values.iter().filter_map(|v| d.code(v)).map(|c| d.count(c)).sum(),
+        (Test::DictIn(values), ColumnData::Dict(d)) => values
+            .iter()
+            .filter_map(|v| d.code(v))
+            .map(|c| d.count(c))
+            .sum(),
         (Test::Range { lo, hi }, ColumnData::Num(c)) => c.range_len(*lo, *hi),
-        (Test::NumIn(keys), ColumnData::Num(c)) => keys.iter().map(|&k| c.range_len(Bound::Included(k), Bound::Included(k))).sum(),
+        (Test::NumIn(keys), ColumnData::Num(c)) => keys
+            .iter()
+            .map(|&k| c.range_len(Bound::Included(k), Bound::Included(k)))
+            .sum(),
         (Test::Bool(true), ColumnData::Bool(b)) => b.trues.len(),
         (Test::Bool(false), ColumnData::Bool(b)) => b.present.len() - b.trues.len(),
         (Test::SetAny(values), ColumnData::Set(s)) => values

@@ -32,7 +32,10 @@ pub enum Chunk {
     /// Low 16 bits of each row, ascending; 1..=SPARSE_MAX of them.
     Sparse(Box<[u16]>),
     /// More than SPARSE_MAX rows, fewer than all.
-    Dense { words: Box<Words>, count: u32 },
+    Dense {
+        words: Box<Words>,
+        count: u32,
+    },
 }
 
 impl std::fmt::Debug for Chunk {
@@ -50,7 +53,10 @@ static EMPTY: Chunk = Chunk::Empty;
 
 /// A zeroed word buffer on the heap.
 pub fn zero_words() -> Box<Words> {
-    vec![0u64; WORDS].into_boxed_slice().try_into().expect("WORDS long")
+    vec![0u64; WORDS]
+        .into_boxed_slice()
+        .try_into()
+        .expect("WORDS long")
 }
 
 impl Chunk {
@@ -93,7 +99,10 @@ impl Chunk {
                 for &x in s {
                     words[(x >> 6) as usize] |= 1 << (x & 63);
                 }
-                Chunk::Dense { words, count: n as u32 }
+                Chunk::Dense {
+                    words,
+                    count: n as u32,
+                }
             }
         }
     }
@@ -374,7 +383,8 @@ impl Bits {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.chunks.capacity() * std::mem::size_of::<Chunk>() + self.chunks.iter().map(Chunk::heap_bytes).sum::<usize>()
+        self.chunks.capacity() * std::mem::size_of::<Chunk>()
+            + self.chunks.iter().map(Chunk::heap_bytes).sum::<usize>()
     }
 
     /// Combines two sets block by block with a word operation.
@@ -391,11 +401,15 @@ impl Bits {
     }
 
     pub fn and(&self, other: &Bits) -> Bits {
-        self.combine(other, self.blocks().min(other.blocks()), |w, c| c.and_into(w))
+        self.combine(other, self.blocks().min(other.blocks()), |w, c| {
+            c.and_into(w)
+        })
     }
 
     pub fn or(&self, other: &Bits) -> Bits {
-        self.combine(other, self.blocks().max(other.blocks()), |w, c| c.or_into(w))
+        self.combine(other, self.blocks().max(other.blocks()), |w, c| {
+            c.or_into(w)
+        })
     }
 
     pub fn andnot(&self, other: &Bits) -> Bits {
@@ -418,7 +432,10 @@ impl Bits {
 
     /// Non-empty chunks with their block index.
     fn containers(&self) -> impl Iterator<Item = (usize, &Chunk)> {
-        self.chunks.iter().enumerate().filter(|(_, c)| !c.is_empty())
+        self.chunks
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
     }
 
     /// Bytes [`Bits::write_portable`] writes.
@@ -482,7 +499,9 @@ impl Bits {
                     out.extend_from_slice(&0u16.to_le_bytes());
                     out.extend_from_slice(&u16::MAX.to_le_bytes());
                 }
-                c if c.len() as usize <= ARRAY_MAX => c.for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+                c if c.len() as usize <= ARRAY_MAX => {
+                    c.for_each(|x| out.extend_from_slice(&x.to_le_bytes()))
+                }
                 Chunk::Dense { words, .. } => {
                     for w in words.iter() {
                         out.extend_from_slice(&w.to_le_bytes());
@@ -515,7 +534,11 @@ impl Bits {
         };
         let header = r.take(4 * n)?;
         let has_offsets = run_flags.is_none() || n >= NO_OFFSET_THRESHOLD;
-        let offsets = if has_offsets { Some(r.take(4 * n)?) } else { None };
+        let offsets = if has_offsets {
+            Some(r.take(4 * n)?)
+        } else {
+            None
+        };
         let is_run = |i: usize| run_flags.is_some_and(|f| f[i / 8] & (1 << (i % 8)) != 0);
         let mut chunks: Vec<Chunk> = Vec::new();
         let mut len = 0u64;
@@ -529,7 +552,8 @@ impl Bits {
             }
             last_key = Some(key);
             if let Some(o) = offsets {
-                let at = u32::from_le_bytes([o[4 * i], o[4 * i + 1], o[4 * i + 2], o[4 * i + 3]]) as usize;
+                let at = u32::from_le_bytes([o[4 * i], o[4 * i + 1], o[4 * i + 2], o[4 * i + 3]])
+                    as usize;
                 if at != r.pos {
                     return Err("a container offset does not match its position".into());
                 }
@@ -616,7 +640,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or("bitmap is truncated")?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or("bitmap is truncated")?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -674,7 +702,10 @@ impl BitsBuilder {
             self.flush();
             self.block = b;
         }
-        debug_assert!(self.current.last().is_none_or(|&l| l < row as u16), "rows ascend");
+        debug_assert!(
+            self.current.last().is_none_or(|&l| l < row as u16),
+            "rows ascend"
+        );
         self.current.push(row as u16);
     }
 
@@ -686,7 +717,8 @@ impl BitsBuilder {
             self.chunks.resize(self.block, Chunk::Empty);
         }
         self.len += self.current.len() as u64;
-        self.chunks.push(Chunk::from_sorted_max(&self.current, self.sparse_max));
+        self.chunks
+            .push(Chunk::from_sorted_max(&self.current, self.sparse_max));
         self.current.clear();
     }
 
@@ -761,8 +793,12 @@ mod tests {
         let sets: Vec<Vec<u32>> = shapes();
         for a in &sets {
             for b in &sets {
-                let (ba, bb) = (Bits::from_sorted(a.iter().copied()), Bits::from_sorted(b.iter().copied()));
-                let (ra, rb): (RoaringBitmap, RoaringBitmap) = (a.iter().copied().collect(), b.iter().copied().collect());
+                let (ba, bb) = (
+                    Bits::from_sorted(a.iter().copied()),
+                    Bits::from_sorted(b.iter().copied()),
+                );
+                let (ra, rb): (RoaringBitmap, RoaringBitmap) =
+                    (a.iter().copied().collect(), b.iter().copied().collect());
                 assert_eq!(ba.and(&bb).to_roaring(), &ra & &rb);
                 assert_eq!(ba.or(&bb).to_roaring(), &ra | &rb);
                 assert_eq!(ba.andnot(&bb).to_roaring(), &ra - &rb);
@@ -782,11 +818,18 @@ mod tests {
 
     #[test]
     fn bits_reject_damaged_input_without_panicking() {
-        let bits = Bits::from_sorted(random_rows(9, 150_000, 0.05).into_iter().chain(200_000..270_000));
+        let bits = Bits::from_sorted(
+            random_rows(9, 150_000, 0.05)
+                .into_iter()
+                .chain(200_000..270_000),
+        );
         let mut bytes = Vec::new();
         bits.write_portable(&mut bytes);
         for cut in 0..bytes.len() {
-            assert!(Bits::read_portable(&bytes[..cut]).is_err(), "truncated at {cut}");
+            assert!(
+                Bits::read_portable(&bytes[..cut]).is_err(),
+                "truncated at {cut}"
+            );
         }
         assert!(Bits::read_portable(&[0xff; 8]).is_err());
     }

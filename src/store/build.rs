@@ -5,7 +5,10 @@
 //! distinct value once.
 
 use super::bits::BitsBuilder;
-use super::column::{float_key, BoolColumn, Codes, DictColumn, KeysBuilder, NumColumn, Offsets, SetColumn, Strings, MISSING};
+use super::column::{
+    float_key, BoolColumn, Codes, DictColumn, KeysBuilder, NumColumn, Offsets, SetColumn, Strings,
+    MISSING,
+};
 use super::{Column, ColumnData, Table};
 use crate::schema::{parse_bool, parse_float, parse_int, FieldSpec, FieldType, Inference};
 use crate::time;
@@ -65,7 +68,9 @@ impl Dict {
     }
 
     fn find(&self, v: &str, hash: u64) -> Option<u32> {
-        self.table.find(hash, |&c| self.values.is(c as usize, v)).copied()
+        self.table
+            .find(hash, |&c| self.values.is(c as usize, v))
+            .copied()
     }
 
     fn contains(&self, v: &str) -> bool {
@@ -80,7 +85,8 @@ impl Dict {
         }
         let c = self.values.push(v);
         let values = &self.values;
-        self.table.insert_unique(hash, c, |&x| DictColumn::hash(&values[x as usize]));
+        self.table
+            .insert_unique(hash, c, |&x| DictColumn::hash(&values[x as usize]));
         (c, true)
     }
 
@@ -120,12 +126,29 @@ impl IntKeys {
 
 #[derive(Debug)]
 enum Builder {
-    Dict { dict: Dict, declared: bool },
-    Num { keys: KeysBuilder, present: BitsBuilder },
-    Bool { trues: BitsBuilder, present: BitsBuilder },
-    Set { dict: Dict, declared: bool, offsets: Offsets, members: Codes },
+    Dict {
+        dict: Dict,
+        declared: bool,
+    },
+    Num {
+        keys: KeysBuilder,
+        present: BitsBuilder,
+    },
+    Bool {
+        trues: BitsBuilder,
+        present: BitsBuilder,
+    },
+    Set {
+        dict: Dict,
+        declared: bool,
+        offsets: Offsets,
+        members: Codes,
+    },
     /// Undeclared: raw text codes, typed at finish.
-    Infer { dict: Dict, inference: Inference },
+    Infer {
+        dict: Dict,
+        inference: Inference,
+    },
 }
 
 /// Builds one table from rows of cells in column order.
@@ -152,7 +175,11 @@ pub const MAX_ROWS: u32 = u32::MAX - 1;
 impl TableBuilder {
     /// `columns`: each column's name and its declaration, if declared.
     /// `key`: the key column's index.
-    pub fn new(name: &str, columns: Vec<(String, Option<FieldSpec>)>, key: Option<usize>) -> TableBuilder {
+    pub fn new(
+        name: &str,
+        columns: Vec<(String, Option<FieldSpec>)>,
+        key: Option<usize>,
+    ) -> TableBuilder {
         let mut names = Vec::new();
         let mut specs = Vec::new();
         let mut builders = Vec::new();
@@ -164,19 +191,27 @@ impl TableBuilder {
                 },
                 Some(s) => match s.ty {
                     FieldType::Enum { .. } | FieldType::String | FieldType::Ref => Builder::Dict {
-                        dict: s.values.as_deref().map_or_else(Dict::default, Dict::with_values),
+                        dict: s
+                            .values
+                            .as_deref()
+                            .map_or_else(Dict::default, Dict::with_values),
                         declared: s.values.is_some(),
                     },
-                    FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime => Builder::Num {
-                        keys: KeysBuilder::new(),
-                        present: BitsBuilder::new(),
-                    },
+                    FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime => {
+                        Builder::Num {
+                            keys: KeysBuilder::new(),
+                            present: BitsBuilder::new(),
+                        }
+                    }
                     FieldType::Bool => Builder::Bool {
                         trues: BitsBuilder::new(),
                         present: BitsBuilder::new(),
                     },
                     FieldType::Set => Builder::Set {
-                        dict: s.values.as_deref().map_or_else(Dict::default, Dict::with_values),
+                        dict: s
+                            .values
+                            .as_deref()
+                            .map_or_else(Dict::default, Dict::with_values),
                         declared: s.values.is_some(),
                         offsets: Offsets::default(),
                         members: Codes::new(),
@@ -220,7 +255,11 @@ impl TableBuilder {
     /// `refers to unknown account`.
     pub fn set_ref_keys(&mut self, keys: AHashSet<String>) {
         self.ref_columns = (0..self.specs.len())
-            .filter(|&i| self.specs[i].as_ref().is_some_and(|s| s.ty == FieldType::Ref))
+            .filter(|&i| {
+                self.specs[i]
+                    .as_ref()
+                    .is_some_and(|s| s.ty == FieldType::Ref)
+            })
             .collect();
         self.known = vec![None; self.specs.len()];
         self.ref_keys = Some(keys);
@@ -238,12 +277,18 @@ impl TableBuilder {
                     dict.codes.reserve(more);
                     if dict.values.len() * 2 > seen && seen >= 256 {
                         let distinct = more * dict.values.len() / seen;
-                        dict.values.reserve(distinct, distinct * dict.values.text_len() / dict.values.len().max(1));
+                        dict.values.reserve(
+                            distinct,
+                            distinct * dict.values.text_len() / dict.values.len().max(1),
+                        );
                         let values = &dict.values;
-                        dict.table.reserve(distinct, |&x| DictColumn::hash(&values[x as usize]));
+                        dict.table
+                            .reserve(distinct, |&x| DictColumn::hash(&values[x as usize]));
                     }
                 }
-                Builder::Set { offsets, members, .. } => {
+                Builder::Set {
+                    offsets, members, ..
+                } => {
                     offsets.reserve(more);
                     members.reserve(more);
                 }
@@ -264,7 +309,10 @@ impl TableBuilder {
         if let Some(keys) = &self.ref_keys {
             for &i in &self.ref_columns {
                 self.known[i] = None;
-                let (CellIn::Text(t), Builder::Dict { dict, .. }) = (cells[i], &self.builders[i]) else { continue };
+                let (CellIn::Text(t), Builder::Dict { dict, .. }) = (cells[i], &self.builders[i])
+                else {
+                    continue;
+                };
                 let trimmed = t.trim();
                 if trimmed.is_empty() {
                     continue;
@@ -283,7 +331,9 @@ impl TableBuilder {
         }
         let mut parsed = Vec::with_capacity(cells.len());
         for (i, cell) in cells.iter().enumerate() {
-            let p = self.parse(i, *cell).map_err(|message| CellError { column: i, message })?;
+            let p = self
+                .parse(i, *cell)
+                .map_err(|message| CellError { column: i, message })?;
             parsed.push(p);
         }
         if let Some(k) = self.key {
@@ -301,7 +351,11 @@ impl TableBuilder {
                 },
                 // An undeclared dictionary holds exactly the keys seen so far.
                 Parsed::Text(t) => match &self.builders[k] {
-                    Builder::Dict { dict, declared: false } | Builder::Infer { dict, .. } => !dict.contains(t),
+                    Builder::Dict {
+                        dict,
+                        declared: false,
+                    }
+                    | Builder::Infer { dict, .. } => !dict.contains(t),
                     _ => !self.text_keys.contains(*t),
                 },
                 _ => true,
@@ -314,7 +368,13 @@ impl TableBuilder {
             }
             match (&parsed[k], &self.builders[k]) {
                 (Parsed::Key(v), _) => self.int_keys.insert(*v),
-                (Parsed::Text(_), Builder::Dict { declared: false, .. } | Builder::Infer { .. }) => {}
+                (
+                    Parsed::Text(_),
+                    Builder::Dict {
+                        declared: false, ..
+                    }
+                    | Builder::Infer { .. },
+                ) => {}
                 (Parsed::Text(t), _) => {
                     self.text_keys.insert(t.to_string());
                 }
@@ -351,7 +411,10 @@ impl TableBuilder {
                                 continue;
                             }
                             if !sep.is_empty() && item.contains(sep) {
-                                return Err(format!("set member {} contains the separator {sep:?}", quote(item)));
+                                return Err(format!(
+                                    "set member {} contains the separator {sep:?}",
+                                    quote(item)
+                                ));
                             }
                             if *declared && !dict.contains(item) {
                                 return Err(not_declared(item, spec));
@@ -366,7 +429,10 @@ impl TableBuilder {
                             Parsed::Members(members)
                         })
                     }
-                    _ => Err(format!("a list is only allowed for set fields, and `{}` is not one", self.names[i])),
+                    _ => Err(format!(
+                        "a list is only allowed for set fields, and `{}` is not one",
+                        self.names[i]
+                    )),
                 };
             }
             CellIn::Text(t) => t,
@@ -388,21 +454,23 @@ impl TableBuilder {
                     Ok(Parsed::Text(text))
                 }
             }
-            Builder::Bool { .. } => {
-                parse_bool(text).map(Parsed::Bool).ok_or_else(|| format!("{} is not a bool (true or false)", quote(text)))
-            }
+            Builder::Bool { .. } => parse_bool(text)
+                .map(Parsed::Bool)
+                .ok_or_else(|| format!("{} is not a bool (true or false)", quote(text))),
             Builder::Num { .. } => {
                 let spec = spec.expect("declared");
-                parse_key(&spec.ty, spec.format.as_deref(), text).map(Parsed::Key).ok_or_else(|| {
-                    let what = match (&spec.ty, &spec.format) {
-                        (_, Some(f)) => format!("a {} in the format `{f}`", spec.ty),
-                        (FieldType::Int, _) => "an int".to_string(),
-                        (FieldType::Float, _) => "a number".to_string(),
-                        (FieldType::Date, _) => "a date (YYYY-MM-DD)".to_string(),
-                        _ => "a date-time (YYYY-MM-DDTHH:MM:SSZ)".to_string(),
-                    };
-                    format!("{} is not {what}", quote(text))
-                })
+                parse_key(&spec.ty, spec.format.as_deref(), text)
+                    .map(Parsed::Key)
+                    .ok_or_else(|| {
+                        let what = match (&spec.ty, &spec.format) {
+                            (_, Some(f)) => format!("a {} in the format `{f}`", spec.ty),
+                            (FieldType::Int, _) => "an int".to_string(),
+                            (FieldType::Float, _) => "a number".to_string(),
+                            (FieldType::Date, _) => "a date (YYYY-MM-DD)".to_string(),
+                            _ => "a date-time (YYYY-MM-DDTHH:MM:SSZ)".to_string(),
+                        };
+                        format!("{} is not {what}", quote(text))
+                    })
             }
             Builder::Set { dict, declared, .. } => {
                 let sep = spec.map_or(";", |s| s.separator.as_str());
@@ -429,8 +497,17 @@ impl TableBuilder {
         let len = self.len;
         let mut jobs = Vec::with_capacity(self.builders.len());
         let mut separators = Vec::new();
-        for (i, ((name, spec), builder)) in self.names.into_iter().zip(self.specs).zip(self.builders).enumerate() {
-            separators.push(spec.as_ref().map_or(";".to_string(), |s| s.separator.clone()));
+        for (i, ((name, spec), builder)) in self
+            .names
+            .into_iter()
+            .zip(self.specs)
+            .zip(self.builders)
+            .enumerate()
+        {
+            separators.push(
+                spec.as_ref()
+                    .map_or(";".to_string(), |s| s.separator.clone()),
+            );
             jobs.push((name, spec, builder, self.key == Some(i)));
         }
         let t0 = std::time::Instant::now();
@@ -489,14 +566,18 @@ pub fn parse_key(ty: &FieldType, format: Option<&str>, text: &str) -> Option<i64
         (FieldType::Int, _) => parse_int(text),
         (FieldType::Float, _) => parse_float(text).map(float_key),
         (FieldType::Date, None) => time::parse_date(text),
-        (FieldType::DateTime, None) => time::parse_date(text).or_else(|| time::parse_datetime(text)),
+        (FieldType::DateTime, None) => {
+            time::parse_date(text).or_else(|| time::parse_datetime(text))
+        }
         _ => None,
     }
 }
 
 fn append(b: &mut Builder, row: u32, p: Parsed<'_>) {
     match (b, p) {
-        (Builder::Dict { dict, .. } | Builder::Infer { dict, .. }, Parsed::Missing) => dict.codes.push(MISSING),
+        (Builder::Dict { dict, .. } | Builder::Infer { dict, .. }, Parsed::Missing) => {
+            dict.codes.push(MISSING)
+        }
         (Builder::Infer { dict, inference }, Parsed::Text(t)) => {
             let (c, new) = dict.code_new(t);
             if new {
@@ -523,8 +604,21 @@ fn append(b: &mut Builder, row: u32, p: Parsed<'_>) {
                 trues.push(row);
             }
         }
-        (Builder::Set { offsets, members, .. }, Parsed::Missing) => offsets.push(members.len() as u64),
-        (Builder::Set { dict, offsets, members, .. }, Parsed::Members(m)) => {
+        (
+            Builder::Set {
+                offsets, members, ..
+            },
+            Parsed::Missing,
+        ) => offsets.push(members.len() as u64),
+        (
+            Builder::Set {
+                dict,
+                offsets,
+                members,
+                ..
+            },
+            Parsed::Members(m),
+        ) => {
             for v in m {
                 members.push(dict.code(v));
             }
@@ -544,22 +638,36 @@ fn canonical_keys(ty: &FieldType, values: &Strings) -> bool {
             let digits = v.strip_prefix('-').unwrap_or(v);
             !digits.is_empty()
                 && digits.bytes().all(|b| b.is_ascii_digit())
-                && if digits.len() == 1 { v != "-0" } else { !digits.starts_with('0') }
+                && if digits.len() == 1 {
+                    v != "-0"
+                } else {
+                    !digits.starts_with('0')
+                }
         }),
-        FieldType::Float | FieldType::Date | FieldType::DateTime => values
-            .iter()
-            .all(|v| parse_key(ty, None, v).is_some_and(|k| crate::plan::logical::key_text(ty, k) == v)),
+        FieldType::Float | FieldType::Date | FieldType::DateTime => values.iter().all(|v| {
+            parse_key(ty, None, v).is_some_and(|k| crate::plan::logical::key_text(ty, k) == v)
+        }),
         FieldType::Bool => values.iter().all(|v| v == "true" || v == "false"),
         _ => true,
     }
 }
 
-fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u32, is_key: bool) -> Column {
+fn finish_column(
+    name: String,
+    spec: Option<FieldSpec>,
+    builder: Builder,
+    len: u32,
+    is_key: bool,
+) -> Column {
     match builder {
         Builder::Dict { dict, .. } => Column {
             name,
             ty: spec.expect("declared").ty,
-            data: ColumnData::Dict(DictColumn::from_parts(dict.values, dict.codes, Some(dict.table))),
+            data: ColumnData::Dict(DictColumn::from_parts(
+                dict.values,
+                dict.codes,
+                Some(dict.table),
+            )),
         },
         Builder::Num { keys, present } => Column {
             name,
@@ -571,10 +679,19 @@ fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u
             ty: FieldType::Bool,
             data: ColumnData::Bool(BoolColumn::from_bits(trues.finish(), present.finish())),
         },
-        Builder::Set { dict, offsets, members, .. } => Column {
+        Builder::Set {
+            dict,
+            offsets,
+            members,
+            ..
+        } => Column {
             name,
             ty: FieldType::Set,
-            data: ColumnData::Set(SetColumn::from_parts(dict.values.to_vec(), offsets, members)),
+            data: ColumnData::Set(SetColumn::from_parts(
+                dict.values.to_vec(),
+                offsets,
+                members,
+            )),
         },
         Builder::Infer { dict, inference } => {
             let mut ty = inference.decide(dict.values.len());
@@ -601,7 +718,11 @@ fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u
                     ColumnData::Num(NumColumn::from_parts(keys.finish(), present.finish()))
                 }
                 FieldType::Bool => {
-                    let code_bool: Vec<bool> = dict.values.iter().map(|v| parse_bool(v) == Some(true)).collect();
+                    let code_bool: Vec<bool> = dict
+                        .values
+                        .iter()
+                        .map(|v| parse_bool(v) == Some(true))
+                        .collect();
                     let mut trues = BitsBuilder::new();
                     let mut present = BitsBuilder::new();
                     for (r, c) in dict.codes.iter().enumerate() {
@@ -614,7 +735,11 @@ fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u
                     }
                     ColumnData::Bool(BoolColumn::from_bits(trues.finish(), present.finish()))
                 }
-                _ => ColumnData::Dict(DictColumn::from_parts(dict.values, dict.codes, Some(dict.table))),
+                _ => ColumnData::Dict(DictColumn::from_parts(
+                    dict.values,
+                    dict.codes,
+                    Some(dict.table),
+                )),
             };
             let _ = len;
             Column { name, ty, data }
@@ -627,21 +752,31 @@ fn finish_column(name: String, spec: Option<FieldSpec>, builder: Builder, len: u
 fn finish_columns(jobs: Vec<(String, Option<FieldSpec>, Builder, bool)>, len: u32) -> Vec<Column> {
     let n = jobs.len();
     let cost = |b: &Builder| match b {
-        Builder::Dict { dict, .. } | Builder::Infer { dict, .. } => 2 + dict.values.len().min(1 << 20),
+        Builder::Dict { dict, .. } | Builder::Infer { dict, .. } => {
+            2 + dict.values.len().min(1 << 20)
+        }
         Builder::Num { .. } => 3 << 20,
         Builder::Set { .. } => 2 << 20,
         Builder::Bool { .. } => 1,
     };
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(cost(&jobs[i].2)));
-    let slots: Vec<std::sync::Mutex<Option<(String, Option<FieldSpec>, Builder, bool)>>> =
-        jobs.into_iter().map(|j| std::sync::Mutex::new(Some(j))).collect();
+    type Job = (String, Option<FieldSpec>, Builder, bool);
+    let slots: Vec<std::sync::Mutex<Option<Job>>> = jobs
+        .into_iter()
+        .map(|j| std::sync::Mutex::new(Some(j)))
+        .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Vec<std::sync::Mutex<Option<Column>>> = (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    let done: Vec<std::sync::Mutex<Option<Column>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
     let work = || loop {
         let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(&i) = order.get(k) else { break };
-        let job = slots[i].lock().expect("no panics while held").take().expect("taken once");
+        let job = slots[i]
+            .lock()
+            .expect("no panics while held")
+            .take()
+            .expect("taken once");
         let t0 = std::time::Instant::now();
         let cname = job.0.clone();
         let column = finish_column(job.0, job.1, job.2, len, job.3);
@@ -661,7 +796,11 @@ fn finish_columns(jobs: Vec<(String, Option<FieldSpec>, Builder, bool)>, len: u3
         }
     });
     done.into_iter()
-        .map(|c| c.into_inner().expect("no panics while held").expect("every column finished"))
+        .map(|c| {
+            c.into_inner()
+                .expect("no panics while held")
+                .expect("every column finished")
+        })
         .collect()
 }
 
@@ -678,21 +817,38 @@ mod tests {
     fn build_infers_types_and_keeps_missing() {
         let mut b = TableBuilder::new(
             "contacts",
-            vec![("id".into(), None), ("score".into(), None), ("role".into(), None), ("when".into(), None)],
+            vec![
+                ("id".into(), None),
+                ("score".into(), None),
+                ("role".into(), None),
+                ("when".into(), None),
+            ],
             Some(0),
         );
-        b.push_row(&text(&["1", "3.5", "dm", "2026-01-01"])).unwrap();
+        b.push_row(&text(&["1", "3.5", "dm", "2026-01-01"]))
+            .unwrap();
         b.push_row(&text(&["2", "", "dm", ""])).unwrap();
         b.push_row(&text(&["3", "4", "ch", "2026-01-02"])).unwrap();
         b.push_row(&text(&["4", "4", "ch", "2026-01-02"])).unwrap();
         let err = b.push_row(&text(&["4", "1", "x", ""])).unwrap_err();
-        assert_eq!(err, CellError { column: 0, message: "duplicate key \"4\"".into() });
+        assert_eq!(
+            err,
+            CellError {
+                column: 0,
+                message: "duplicate key \"4\"".into()
+            }
+        );
         let t = b.finish();
         assert_eq!(t.len, 4);
         let ty: Vec<_> = t.columns.iter().map(|c| c.ty.clone()).collect();
         assert_eq!(
             ty,
-            [FieldType::Int, FieldType::Float, FieldType::Enum { ordered: false }, FieldType::Date]
+            [
+                FieldType::Int,
+                FieldType::Float,
+                FieldType::Enum { ordered: false },
+                FieldType::Date
+            ]
         );
         assert_eq!(t.columns[1].cell(1), Cell::Missing);
         assert_eq!(t.columns[1].cell(0), Cell::Float(3.5));
@@ -702,7 +858,11 @@ mod tests {
     fn build_rejects_a_bad_row_whole() {
         let mut spec = FieldSpec::new("n", FieldType::Int);
         spec.values = None;
-        let mut b = TableBuilder::new("contacts", vec![("s".into(), None), ("n".into(), Some(spec))], None);
+        let mut b = TableBuilder::new(
+            "contacts",
+            vec![("s".into(), None), ("n".into(), Some(spec))],
+            None,
+        );
         b.push_row(&text(&["a", "1"])).unwrap();
         let err = b.push_row(&text(&["b", "x1"])).unwrap_err();
         assert_eq!(err.column, 1);
@@ -717,7 +877,11 @@ mod tests {
         let mut stage = FieldSpec::new("stage", FieldType::Enum { ordered: true });
         stage.values = Some(vec!["lead".into(), "mql".into()]);
         let tags = FieldSpec::new("tags", FieldType::Set);
-        let mut b = TableBuilder::new("c", vec![("stage".into(), Some(stage)), ("tags".into(), Some(tags))], None);
+        let mut b = TableBuilder::new(
+            "c",
+            vec![("stage".into(), Some(stage)), ("tags".into(), Some(tags))],
+            None,
+        );
         b.push_row(&text(&["mql", "a; b;a"])).unwrap();
         let err = b.push_row(&text(&["mq", ""])).unwrap_err();
         assert!(err.message.contains("nearest: mql"), "{}", err.message);
@@ -738,7 +902,10 @@ mod tests {
             let t = b.finish();
             (t.columns[0].ty.clone(), t.key_text(0))
         };
-        assert_eq!(key_type(&["1", "2", "-3", "0", "10"]), (FieldType::Int, "1".into()));
+        assert_eq!(
+            key_type(&["1", "2", "-3", "0", "10"]),
+            (FieldType::Int, "1".into())
+        );
         assert_eq!(key_type(&["3", "\x0c3"]), (FieldType::String, "3".into()));
         assert_eq!(key_type(&["007", "7"]), (FieldType::String, "007".into()));
         assert_eq!(key_type(&["+1"]).0, FieldType::String);
@@ -746,13 +913,19 @@ mod tests {
         assert_eq!(key_type(&["1.5", "2.25"]).0, FieldType::Float);
         assert_eq!(key_type(&["1.50"]).0, FieldType::String);
         assert_eq!(key_type(&["2026-01-01", "2026-01-02"]).0, FieldType::Date);
-        assert_eq!(key_type(&["2026-01-01T00:00:00Z", "2026-01-01 00:00"]).0, FieldType::String);
+        assert_eq!(
+            key_type(&["2026-01-01T00:00:00Z", "2026-01-01 00:00"]).0,
+            FieldType::String
+        );
         // not a key: normalised as documented
         let mut b = TableBuilder::new("c", vec![("n".into(), None)], None);
         b.push_row(&text(&["007"])).unwrap();
         b.push_row(&text(&["7"])).unwrap();
         let t = b.finish();
-        assert_eq!((t.columns[0].ty.clone(), t.columns[0].cell(0)), (FieldType::Int, Cell::Int(7)));
+        assert_eq!(
+            (t.columns[0].ty.clone(), t.columns[0].cell(0)),
+            (FieldType::Int, Cell::Int(7))
+        );
     }
 
     #[test]
@@ -766,7 +939,10 @@ mod tests {
         b.push_row(&[CellIn::List(&ok)]).unwrap();
         let bad = list(&["a;b"]);
         let err = b.push_row(&[CellIn::List(&bad)]).unwrap_err();
-        assert_eq!(err.message, "set member \"a;b\" contains the separator \";\"");
+        assert_eq!(
+            err.message,
+            "set member \"a;b\" contains the separator \";\""
+        );
         let t = b.finish();
         assert_eq!(t.len, 1);
         assert_eq!(t.columns[0].cell(0), Cell::Set(vec!["c", "d"]));

@@ -50,7 +50,8 @@ pub fn bits_from_predicate(len: u32, mut keep: impl FnMut(usize) -> bool) -> Bit
 }
 
 fn hash_str(s: &str) -> u64 {
-    static STATE: ahash::RandomState = ahash::RandomState::with_seeds(0x5e9, 0x51ce, 0xc0de, 0xda7a);
+    static STATE: ahash::RandomState =
+        ahash::RandomState::with_seeds(0x5e9, 0x51ce, 0xc0de, 0xda7a);
     STATE.hash_one(s)
 }
 
@@ -123,7 +124,9 @@ impl Offsets {
     /// From raw parts: `ends` must be consistent with `wraps` (checked).
     pub fn from_parts(ends: Vec<u32>, wraps: Vec<u32>, total: u64) -> Result<Offsets, String> {
         let o = Offsets { ends, wraps };
-        if o.wraps.windows(2).any(|w| w[0] > w[1]) || o.wraps.iter().any(|&w| w as usize >= o.ends.len().max(1)) {
+        if o.wraps.windows(2).any(|w| w[0] > w[1])
+            || o.wraps.iter().any(|&w| w as usize >= o.ends.len().max(1))
+        {
             return Err("offsets: bad wrap points".into());
         }
         let mut last = 0u64;
@@ -349,8 +352,16 @@ impl Codes {
     #[cold]
     fn widen(&mut self) {
         *self = match std::mem::take(self) {
-            Codes::U8(v) => Codes::U16(v.into_iter().map(|c| if c == u8::MAX { u16::MAX } else { c as u16 }).collect()),
-            Codes::U16(v) => Codes::U32(v.into_iter().map(|c| if c == u16::MAX { MISSING } else { c as u32 }).collect()),
+            Codes::U8(v) => Codes::U16(
+                v.into_iter()
+                    .map(|c| if c == u8::MAX { u16::MAX } else { c as u16 })
+                    .collect(),
+            ),
+            Codes::U16(v) => Codes::U32(
+                v.into_iter()
+                    .map(|c| if c == u16::MAX { MISSING } else { c as u32 })
+                    .collect(),
+            ),
             Codes::U32(v) => Codes::U32(v),
         };
     }
@@ -428,7 +439,7 @@ impl KeyBlock {
                 max = max.max(v);
             }
         }
-        if min > max || min == max {
+        if min >= max {
             return KeyBlock {
                 base: if min > max { 0 } else { min },
                 scale: 1,
@@ -460,11 +471,29 @@ impl KeyBlock {
         let raw_of = |v: i64| ((v as i128 - min as i128) as u64 / g) as i64;
         let pick = |i: usize, v: i64| if present(i) { raw_of(v) } else { 0 };
         let raw = if span <= u8::MAX as u64 {
-            Raw::U8(values.iter().enumerate().map(|(i, &v)| pick(i, v) as u8).collect())
+            Raw::U8(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| pick(i, v) as u8)
+                    .collect(),
+            )
         } else if span <= u16::MAX as u64 {
-            Raw::U16(values.iter().enumerate().map(|(i, &v)| pick(i, v) as u16).collect())
+            Raw::U16(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| pick(i, v) as u16)
+                    .collect(),
+            )
         } else if span <= u32::MAX as u64 {
-            Raw::U32(values.iter().enumerate().map(|(i, &v)| pick(i, v) as u32).collect())
+            Raw::U32(
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| pick(i, v) as u32)
+                    .collect(),
+            )
         } else {
             return as_is();
         };
@@ -491,7 +520,9 @@ impl KeyBlock {
     pub fn get(&self, i: usize) -> i64 {
         match &self.raw {
             Raw::I64(v) => v[i],
-            _ => self.base.wrapping_add(self.scale.wrapping_mul(self.raw_at(i))),
+            _ => self
+                .base
+                .wrapping_add(self.scale.wrapping_mul(self.raw_at(i))),
         }
     }
 
@@ -506,7 +537,8 @@ impl KeyBlock {
             Raw::U32(_) => u32::MAX as i64,
         };
         let (base, scale) = (self.base as i128, self.scale as i128);
-        let a = (lo as i128 - base).div_euclid(scale) + i128::from((lo as i128 - base).rem_euclid(scale) != 0);
+        let a = (lo as i128 - base).div_euclid(scale)
+            + i128::from((lo as i128 - base).rem_euclid(scale) != 0);
         let b = (hi as i128 - base).div_euclid(scale);
         let (a, b) = (a.max(0), b.min(max_raw as i128));
         (a <= b).then_some((a as i64, b as i64))
@@ -595,7 +627,8 @@ impl Keys {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.blocks.capacity() * std::mem::size_of::<KeyBlock>() + self.blocks.iter().map(KeyBlock::heap_bytes).sum::<usize>()
+        self.blocks.capacity() * std::mem::size_of::<KeyBlock>()
+            + self.blocks.iter().map(KeyBlock::heap_bytes).sum::<usize>()
     }
 }
 
@@ -665,8 +698,8 @@ pub fn inclusive(lo: Bound<i64>, hi: Bound<i64>) -> Option<(i64, i64)> {
 }
 
 /// Present rows of `present` as a bitset of `len` rows built per block.
-fn present_from(len: usize, mut is_present: impl FnMut(usize) -> bool) -> Bits {
-    bits_from_predicate(len as u32, |r| is_present(r))
+fn present_from(len: usize, is_present: impl FnMut(usize) -> bool) -> Bits {
+    bits_from_predicate(len as u32, is_present)
 }
 
 // ------------------------------------------------------------------ dict
@@ -710,18 +743,27 @@ impl DictColumn {
     /// Builds the indexes. `values` must be distinct; `codes` index into it.
     pub fn new(values: Vec<String>, codes: Vec<u32>) -> DictColumn {
         let distinct = values.len();
-        DictColumn::from_parts(values.into_iter().collect(), Codes::from_vec(codes, distinct), None)
+        DictColumn::from_parts(
+            values.into_iter().collect(),
+            Codes::from_vec(codes, distinct),
+            None,
+        )
     }
 
     /// Builds the indexes over distinct `values` and `codes` into them,
     /// reusing the builder's hash table of codes when it has one.
-    pub fn from_parts(values: Strings, mut codes: Codes, lookup: Option<HashTable<u32>>) -> DictColumn {
+    pub fn from_parts(
+        values: Strings,
+        mut codes: Codes,
+        lookup: Option<HashTable<u32>>,
+    ) -> DictColumn {
         codes.shrink_to_fit();
         let len = codes.len();
         let present_bits = present_from(len, |r| codes.get(r) != MISSING);
         let counts = OnceLock::new();
         let postings = if values.len() <= MAX_BITMAP_POSTINGS {
-            let mut builders: Vec<BitsBuilder> = (0..values.len()).map(|_| BitsBuilder::new()).collect();
+            let mut builders: Vec<BitsBuilder> =
+                (0..values.len()).map(|_| BitsBuilder::new()).collect();
             for r in 0..len {
                 let c = codes.get(r);
                 if c != MISSING {
@@ -756,7 +798,9 @@ impl DictColumn {
         self.lookup.get_or_init(|| {
             let mut t = HashTable::with_capacity(self.values.len());
             for (i, v) in self.values.iter().enumerate() {
-                t.insert_unique(hash_str(v), i as u32, |&c| hash_str(&self.values[c as usize]));
+                t.insert_unique(hash_str(v), i as u32, |&c| {
+                    hash_str(&self.values[c as usize])
+                });
             }
             t
         })
@@ -850,7 +894,11 @@ impl DictColumn {
                 [] => Bits::new(),
                 [one] => b[*one as usize].clone(),
                 many => {
-                    let blocks = many.iter().map(|&c| b[c as usize].blocks()).max().unwrap_or(0);
+                    let blocks = many
+                        .iter()
+                        .map(|&c| b[c as usize].blocks())
+                        .max()
+                        .unwrap_or(0);
                     let mut out = BitsBuilder::new();
                     let mut w = bits::zero_words();
                     for blk in 0..blocks {
@@ -879,7 +927,9 @@ impl DictColumn {
                     let Csr { offsets, rows } = self.csr(cell);
                     let mut out = Vec::with_capacity(total as usize);
                     for &c in codes {
-                        out.extend_from_slice(&rows[offsets[c as usize] as usize..offsets[c as usize + 1] as usize]);
+                        out.extend_from_slice(
+                            &rows[offsets[c as usize] as usize..offsets[c as usize + 1] as usize],
+                        );
                     }
                     out.sort_unstable();
                     out.dedup();
@@ -929,7 +979,11 @@ impl DictColumn {
                 g.0 += self.counts()[c] as u64;
                 g.1.push(c as u32);
             }
-            let codes: Vec<u32> = groups.into_values().filter(|(n, _)| *n > 1).flat_map(|(_, c)| c).collect();
+            let codes: Vec<u32> = groups
+                .into_values()
+                .filter(|(n, _)| *n > 1)
+                .flat_map(|(_, c)| c)
+                .collect();
             self.rows_of_bits(&codes)
         })
     }
@@ -944,7 +998,13 @@ impl DictColumn {
 
     /// Reassembles a column of `len` rows from snapshot parts, checking
     /// every code, row and offset against the dictionary and the table.
-    pub fn from_snapshot(values: Strings, codes: Codes, present: Bits, postings: PostingsOwned, len: u32) -> Result<DictColumn, String> {
+    pub fn from_snapshot(
+        values: Strings,
+        codes: Codes,
+        present: Bits,
+        postings: PostingsOwned,
+        len: u32,
+    ) -> Result<DictColumn, String> {
         let n = values.len();
         if codes.len() != len as usize {
             return Err("dict: codes do not cover the table".into());
@@ -990,7 +1050,9 @@ impl DictColumn {
     pub fn heap_bytes(&self) -> usize {
         let postings = match &self.postings {
             Postings::Bitmaps(b) => b.iter().map(Bits::heap_bytes).sum(),
-            Postings::Sorted(cell) => cell.get().map_or(0, |c| c.offsets.capacity() * 4 + c.rows.capacity() * 4),
+            Postings::Sorted(cell) => cell
+                .get()
+                .map_or(0, |c| c.offsets.capacity() * 4 + c.rows.capacity() * 4),
         };
         self.values.heap_bytes()
             + self.lookup.get().map_or(0, |t| t.capacity() * 5)
@@ -1017,7 +1079,10 @@ pub enum PostingsOwned {
 /// Every row of `bits` lies below `len`.
 pub fn check_rows(bits: &Bits, len: u32) -> Result<(), String> {
     let mut max: Option<u32> = None;
-    if let Some(b) = (0..bits.blocks()).rev().find(|&b| !bits.chunk(b).is_empty()) {
+    if let Some(b) = (0..bits.blocks())
+        .rev()
+        .find(|&b| !bits.chunk(b).is_empty())
+    {
         let mut last = 0u16;
         bits.chunk(b).for_each(|x| last = x);
         max = Some(((b as u32) << 16) | last as u32);
@@ -1093,7 +1158,9 @@ pub struct RangePlan {
 impl RangePlan {
     /// Whether the range keeps every present row.
     pub fn is_everything(&self, coarse: usize) -> bool {
-        self.edges.is_empty() && self.fine_inside.is_empty() && self.coarse_inside == Some((0, coarse))
+        self.edges.is_empty()
+            && self.fine_inside.is_empty()
+            && self.coarse_inside == Some((0, coarse))
     }
 }
 
@@ -1131,7 +1198,9 @@ impl NumColumn {
     }
 
     pub fn key(&self, row: u32) -> Option<i64> {
-        self.present_bits.contains(row).then(|| self.keys.get(row as usize))
+        self.present_bits
+            .contains(row)
+            .then(|| self.keys.get(row as usize))
     }
 
     pub fn present_bits(&self) -> &Bits {
@@ -1237,7 +1306,9 @@ impl NumColumn {
             return;
         }
         let kb = self.keys.block(b);
-        let Some((ra, rb)) = kb.raw_bounds(plan.lo, plan.hi) else { return };
+        let Some((ra, rb)) = kb.raw_bounds(plan.lo, plan.hi) else {
+            return;
+        };
         for &e in &plan.edges {
             self.index.eq[e].chunk(b).for_each(|x| {
                 let raw = kb.raw_at(x as usize);
@@ -1256,7 +1327,9 @@ impl NumColumn {
     /// How many present rows have a key within the bounds: bucket counts,
     /// plus a test of each row in the (at most two) partly covered buckets.
     pub fn range_len(&self, lo: Bound<i64>, hi: Bound<i64>) -> u64 {
-        let Some(plan) = self.range_plan(lo, hi) else { return 0 };
+        let Some(plan) = self.range_plan(lo, hi) else {
+            return 0;
+        };
         if let Some(d) = &self.index.distinct {
             let a = d.partition_point(|(k, _)| *k < plan.lo);
             let b = d.partition_point(|(k, _)| *k <= plan.hi);
@@ -1277,7 +1350,9 @@ impl NumColumn {
     /// An estimate of [`NumColumn::range_len`] from bucket counts alone
     /// (partly covered buckets count by the share of their key range).
     pub fn range_estimate(&self, lo: Bound<i64>, hi: Bound<i64>) -> u64 {
-        let Some(plan) = self.range_plan(lo, hi) else { return 0 };
+        let Some(plan) = self.range_plan(lo, hi) else {
+            return 0;
+        };
         if self.index.distinct.is_some() {
             return self.range_len(lo, hi);
         }
@@ -1286,7 +1361,11 @@ impl NumColumn {
         for &e in &plan.edges {
             let (a, b) = (ix.min[e] as f64, ix.max[e] as f64);
             let (l, h) = ((plan.lo as f64).max(a), (plan.hi as f64).min(b));
-            let share = if b > a { ((h - l) / (b - a)).clamp(0.0, 1.0) } else { 1.0 };
+            let share = if b > a {
+                ((h - l) / (b - a)).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
             n += share * ix.counts[e] as f64;
         }
         n.round() as u64
@@ -1294,14 +1373,16 @@ impl NumColumn {
 
     /// Rows whose key occurs on more than one row.
     pub fn duplicates(&self) -> &RoaringBitmap {
-        self.duplicates.get_or_init(|| self.duplicate_bits().to_roaring())
+        self.duplicates
+            .get_or_init(|| self.duplicate_bits().to_roaring())
     }
 
     /// [`NumColumn::duplicates`] as [`Bits`].
     pub fn duplicate_bits(&self) -> &Bits {
         self.duplicate_bits.get_or_init(|| {
             if let Some(d) = &self.index.distinct {
-                let dup: AHashSet<i64> = d.iter().filter(|(_, n)| *n > 1).map(|(k, _)| *k).collect();
+                let dup: AHashSet<i64> =
+                    d.iter().filter(|(_, n)| *n > 1).map(|(k, _)| *k).collect();
                 let mut out = BitsBuilder::new();
                 self.present_bits.for_each(|r| {
                     if dup.contains(&self.keys.get(r as usize)) {
@@ -1311,7 +1392,8 @@ impl NumColumn {
                 return out.finish();
             }
             let mut pairs: Vec<(i64, u32)> = Vec::with_capacity(self.present_bits.len() as usize);
-            self.present_bits.for_each(|r| pairs.push((self.keys.get(r as usize), r)));
+            self.present_bits
+                .for_each(|r| pairs.push((self.keys.get(r as usize), r)));
             pairs.sort_unstable();
             let mut rows = Vec::new();
             let mut i = 0;
@@ -1336,7 +1418,8 @@ impl NumColumn {
             return d.clone();
         }
         let mut keys: Vec<i64> = Vec::with_capacity(self.present_bits.len() as usize);
-        self.present_bits.for_each(|r| keys.push(self.keys.get(r as usize)));
+        self.present_bits
+            .for_each(|r| keys.push(self.keys.get(r as usize)));
         keys.sort_unstable();
         let mut out: Vec<(i64, u64)> = Vec::new();
         for k in keys {
@@ -1353,7 +1436,11 @@ impl NumColumn {
         let ix = &self.index;
         self.keys.heap_bytes()
             + self.present_bits.heap_bytes()
-            + ix.eq.iter().chain(&ix.ge).map(Bits::heap_bytes).sum::<usize>()
+            + ix.eq
+                .iter()
+                .chain(&ix.ge)
+                .map(Bits::heap_bytes)
+                .sum::<usize>()
             + ix.distinct.as_ref().map_or(0, |d| d.capacity() * 16)
     }
 
@@ -1361,9 +1448,18 @@ impl NumColumn {
     /// rows), the first fine bucket of each coarse bucket, the cumulative
     /// bitmaps and the distinct-value table.
     #[allow(clippy::type_complexity)]
-    pub fn index_parts(&self) -> (Vec<(i64, i64, u64, &Bits)>, &[u32], &[Bits], Option<&[(i64, u64)]>) {
+    pub fn index_parts(
+        &self,
+    ) -> (
+        Vec<(i64, i64, u64, &Bits)>,
+        &[u32],
+        &[Bits],
+        Option<&[(i64, u64)]>,
+    ) {
         let ix = &self.index;
-        let buckets = (0..ix.eq.len()).map(|i| (ix.min[i], ix.max[i], ix.counts[i], &ix.eq[i])).collect();
+        let buckets = (0..ix.eq.len())
+            .map(|i| (ix.min[i], ix.max[i], ix.counts[i], &ix.eq[i]))
+            .collect();
         (buckets, &ix.coarse, &ix.ge, ix.distinct.as_deref())
     }
 
@@ -1409,7 +1505,8 @@ impl NumColumn {
             check_rows(b, len)?;
         }
         if let Some(d) = &distinct {
-            if d.windows(2).any(|w| w[0].0 >= w[1].0) || d.iter().map(|x| x.1).sum::<u64>() != total {
+            if d.windows(2).any(|w| w[0].0 >= w[1].0) || d.iter().map(|x| x.1).sum::<u64>() != total
+            {
                 return Err("num index: bad distinct-value table".into());
             }
         }
@@ -1478,7 +1575,11 @@ impl NumIndex {
             let (mut lo, mut len) = (0usize, starts.len());
             while len > 1 {
                 let half = len / 2;
-                lo = if starts[lo + half] <= k { lo + half } else { lo };
+                lo = if starts[lo + half] <= k {
+                    lo + half
+                } else {
+                    lo
+                };
                 len -= half;
             }
             lo
@@ -1504,7 +1605,9 @@ impl NumIndex {
             match span {
                 Some(span) => {
                     lut.clear();
-                    lut.extend((0..=span as i64).map(|raw| bucket_of(kb.base.wrapping_add(kb.scale.wrapping_mul(raw))) as u32));
+                    lut.extend((0..=span as i64).map(|raw| {
+                        bucket_of(kb.base.wrapping_add(kb.scale.wrapping_mul(raw))) as u32
+                    }));
                     chunk.for_each(|x| {
                         let raw = kb.raw_at(x as usize) as usize;
                         let i = lut[raw.min(span)] as usize;
@@ -1520,7 +1623,10 @@ impl NumIndex {
         // Drop empty buckets (possible with sampled starts).
         let keep: Vec<usize> = (0..nb).filter(|&i| counts[i] > 0).collect();
         let mut eq: Vec<Option<BitsBuilder>> = eq.into_iter().map(Some).collect();
-        let eq: Vec<Bits> = keep.iter().map(|&i| eq[i].take().expect("once").finish()).collect();
+        let eq: Vec<Bits> = keep
+            .iter()
+            .map(|&i| eq[i].take().expect("once").finish())
+            .collect();
         let min: Vec<i64> = keep.iter().map(|&i| min[i]).collect();
         let max: Vec<i64> = keep.iter().map(|&i| max[i]).collect();
         let counts: Vec<u64> = keep.iter().map(|&i| counts[i]).collect();
@@ -1582,7 +1688,8 @@ fn count_distinct(keys: &Keys, present: &Bits) -> Option<Vec<(i64, u64)>> {
             chunk.for_each(|x| hist[(kb.raw_at(x as usize) as usize).min(span)] += 1);
             for (raw, &c) in hist.iter().enumerate() {
                 if c > 0 {
-                    *map.entry(kb.base.wrapping_add(kb.scale.wrapping_mul(raw as i64))).or_insert(0) += c as u64;
+                    *map.entry(kb.base.wrapping_add(kb.scale.wrapping_mul(raw as i64)))
+                        .or_insert(0) += c as u64;
                 }
             }
             over = map.len() > EXACT_DISTINCT;
@@ -1649,7 +1756,9 @@ impl BoolColumn {
     }
 
     pub fn value(&self, row: u32) -> Option<bool> {
-        self.present_bits.contains(row).then(|| self.trues_bits.contains(row))
+        self.present_bits
+            .contains(row)
+            .then(|| self.trues_bits.contains(row))
     }
 
     pub fn rows(&self, value: bool) -> RoaringBitmap {
@@ -1710,8 +1819,13 @@ impl SetColumn {
     /// From each row's member codes, flat: `members[offsets.range(r)]`.
     pub fn from_parts(values: Vec<String>, offsets: Offsets, mut members: Codes) -> SetColumn {
         members.shrink_to_fit();
-        let lookup = values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
-        let mut builders: Vec<BitsBuilder> = (0..values.len()).map(|_| BitsBuilder::new()).collect();
+        let lookup = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), i as u32))
+            .collect();
+        let mut builders: Vec<BitsBuilder> =
+            (0..values.len()).map(|_| BitsBuilder::new()).collect();
         let mut present = BitsBuilder::new();
         for r in 0..offsets.len() {
             let range = offsets.range(r);
@@ -1766,9 +1880,19 @@ impl SetColumn {
     }
 
     /// Reassembles a column of `len` rows from snapshot parts (checked).
-    pub fn from_snapshot(values: Vec<String>, offsets: Offsets, members: Codes, bits: Vec<Bits>, present: Bits, len: u32) -> Result<SetColumn, String> {
+    pub fn from_snapshot(
+        values: Vec<String>,
+        offsets: Offsets,
+        members: Codes,
+        bits: Vec<Bits>,
+        present: Bits,
+        len: u32,
+    ) -> Result<SetColumn, String> {
         let n = values.len();
-        if offsets.len() != len as usize || (len > 0 && offsets.end(len as usize - 1) != members.len() as u64) || (len == 0 && !members.is_empty()) {
+        if offsets.len() != len as usize
+            || (len > 0 && offsets.end(len as usize - 1) != members.len() as u64)
+            || (len == 0 && !members.is_empty())
+        {
             return Err("set: offsets do not match the members".into());
         }
         if members.iter().any(|c| c as usize >= n) || bits.len() != n {
@@ -1778,7 +1902,11 @@ impl SetColumn {
         for b in &bits {
             check_rows(b, len)?;
         }
-        let lookup = values.iter().enumerate().map(|(i, v)| (v.clone(), i as u32)).collect();
+        let lookup = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), i as u32))
+            .collect();
         Ok(SetColumn {
             values,
             lookup,
@@ -1811,21 +1939,34 @@ mod tests {
     #[test]
     fn dict_postings_agree_between_layouts() {
         let values: Vec<String> = (0..5000).map(|i| format!("v{i}")).collect();
-        let codes: Vec<u32> = (0..20_000u32).map(|r| if r % 7 == 0 { MISSING } else { r % 5000 }).collect();
+        let codes: Vec<u32> = (0..20_000u32)
+            .map(|r| if r % 7 == 0 { MISSING } else { r % 5000 })
+            .collect();
         let col = DictColumn::new(values, codes.clone());
-        let want: RoaringBitmap = (0..20_000u32).filter(|r| r % 7 != 0 && (r % 5000 == 3 || r % 5000 == 9)).collect();
+        let want: RoaringBitmap = (0..20_000u32)
+            .filter(|r| r % 7 != 0 && (r % 5000 == 3 || r % 5000 == 9))
+            .collect();
         assert_eq!(col.rows_of(&[3, 9]), want);
         let many: Vec<u32> = (0..4000).collect();
-        let want: RoaringBitmap = (0..20_000u32).filter(|r| r % 7 != 0 && r % 5000 < 4000).collect();
+        let want: RoaringBitmap = (0..20_000u32)
+            .filter(|r| r % 7 != 0 && r % 5000 < 4000)
+            .collect();
         assert_eq!(col.rows_of(&many), want);
-        assert_eq!(col.present.len(), codes.iter().filter(|&&c| c != MISSING).count() as u64);
+        assert_eq!(
+            col.present.len(),
+            codes.iter().filter(|&&c| c != MISSING).count() as u64
+        );
         assert_eq!(col.code("v4999"), Some(4999));
         assert_eq!(col.code("v5000"), None);
     }
 
     #[test]
     fn dict_duplicates_fold_case_and_space() {
-        let values = vec!["a@x.io".to_string(), "A@x.io ".to_string(), "b@x.io".to_string()];
+        let values = vec![
+            "a@x.io".to_string(),
+            "A@x.io ".to_string(),
+            "b@x.io".to_string(),
+        ];
         let col = DictColumn::new(values, vec![0, 1, 2, MISSING]);
         assert_eq!(*col.duplicates(true), bm(&[0, 1]));
         assert_eq!(*col.duplicates(false), bm(&[]));
@@ -1868,15 +2009,24 @@ mod tests {
     #[test]
     fn keys_pack_per_block_and_bound_raw_values() {
         let day = 86_400_000_000i64;
-        let keys: Vec<i64> = (0..150_000i64).map(|r| 19_000 * day + (r % 1000) * day).collect();
+        let keys: Vec<i64> = (0..150_000i64)
+            .map(|r| 19_000 * day + (r % 1000) * day)
+            .collect();
         let present = Bits::from_sorted((0..150_000u32).filter(|r| r % 3 != 0));
         let k = Keys::from_vec(&keys, &present);
-        assert!(matches!(k.block(0).raw, Raw::U16(_)), "{:?}", k.block(0).scale);
+        assert!(
+            matches!(k.block(0).raw, Raw::U16(_)),
+            "{:?}",
+            k.block(0).scale
+        );
         assert_eq!(k.block(0).scale, day);
         present.for_each(|r| assert_eq!(k.get(r as usize), keys[r as usize]));
         let kb = k.block(1);
         let (a, b) = kb.raw_bounds(19_010 * day + 1, 19_020 * day).unwrap();
-        assert_eq!((kb.base + a * kb.scale, kb.base + b * kb.scale), (19_011 * day, 19_020 * day));
+        assert_eq!(
+            (kb.base + a * kb.scale, kb.base + b * kb.scale),
+            (19_011 * day, 19_020 * day)
+        );
         let wide: Vec<i64> = vec![i64::MIN, i64::MAX, 0];
         let k = Keys::from_vec(&wide, &Bits::all(3));
         assert_eq!((0..3).map(|r| k.get(r)).collect::<Vec<_>>(), wide);
@@ -1887,7 +2037,9 @@ mod tests {
         for &(lo, hi) in bounds {
             let want: RoaringBitmap = present
                 .iter()
-                .filter(|&r| inclusive(lo, hi).is_some_and(|(l, h)| (l..=h).contains(&keys[r as usize])))
+                .filter(|&r| {
+                    inclusive(lo, hi).is_some_and(|(l, h)| (l..=h).contains(&keys[r as usize]))
+                })
                 .collect();
             assert_eq!(col.range(lo, hi), want, "{lo:?} {hi:?}");
             assert_eq!(col.range_len(lo, hi), want.len(), "{lo:?} {hi:?}");
@@ -1901,7 +2053,9 @@ mod tests {
     fn num_range_agrees_with_a_scan_for_every_shape() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         for distinct in [1i64, 10, 60, 5000, 1_000_000] {
-            let keys: Vec<i64> = (0..140_000).map(|_| rng.gen_range(0..distinct) - distinct / 2).collect();
+            let keys: Vec<i64> = (0..140_000)
+                .map(|_| rng.gen_range(0..distinct) - distinct / 2)
+                .collect();
             let present: RoaringBitmap = (0..140_000u32).filter(|r| r % 11 != 0).collect();
             let mut bounds = vec![
                 (Bound::Included(-3), Bound::Excluded(4)),
@@ -1940,7 +2094,10 @@ mod tests {
 
     #[test]
     fn set_members_round_trip() {
-        let col = SetColumn::new(vec!["a".into(), "b".into()], vec![vec![0, 1], vec![], vec![1]]);
+        let col = SetColumn::new(
+            vec!["a".into(), "b".into()],
+            vec![vec![0, 1], vec![], vec![1]],
+        );
         assert_eq!(col.members(0).collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(col.members(1).count(), 0);
         assert_eq!(col.bitmaps[1], bm(&[0, 2]));

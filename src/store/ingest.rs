@@ -127,8 +127,9 @@ fn find_one(dir: &Path, stem: &str) -> Result<Option<PathBuf>, LoadError> {
 
 fn resolve(path: &Path) -> Result<Inputs, LoadError> {
     if path.is_dir() {
-        let contacts = find_one(path, "contacts")?
-            .ok_or_else(|| LoadError::file(path, "no contacts.csv or contacts.jsonl in this directory"))?;
+        let contacts = find_one(path, "contacts")?.ok_or_else(|| {
+            LoadError::file(path, "no contacts.csv or contacts.jsonl in this directory")
+        })?;
         let schema = path.join("schema.toml");
         Ok(Inputs {
             contacts,
@@ -148,7 +149,11 @@ fn resolve(path: &Path) -> Result<Inputs, LoadError> {
 
 /// Loads `--data PATH` (a directory, a .csv or a .jsonl file).
 pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport), LoadError> {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("segx")) && !path.is_dir() {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("segx"))
+        && !path.is_dir()
+    {
         return super::snapshot::read(path)
             .map(|s| (s, LoadReport::default()))
             .map_err(|m| LoadError::file(path, m));
@@ -176,12 +181,21 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport),
         }
         None => {
             if schema.accounts.is_some() {
-                report.warnings.push("schema.toml has [accounts] but there is no accounts file".into());
+                report
+                    .warnings
+                    .push("schema.toml has [accounts] but there is no accounts file".into());
             }
             None
         }
     };
-    let contacts = load_table("contacts", &inputs.contacts, &schema.contacts, accounts.as_ref(), opts, &mut report)?;
+    let contacts = load_table(
+        "contacts",
+        &inputs.contacts,
+        &schema.contacts,
+        accounts.as_ref(),
+        opts,
+        &mut report,
+    )?;
     let store = link(contacts, accounts).map_err(|m| LoadError::file(&inputs.contacts, m))?;
     Ok((store, report))
 }
@@ -191,7 +205,8 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
     let ref_col = contacts.columns.iter().position(|c| c.ty == FieldType::Ref);
     let link = match (&accounts, ref_col) {
         (Some(acc), Some(field)) => {
-            let by_key: AHashMap<String, u32> = (0..acc.len).map(|r| (acc.key_text(r), r)).collect();
+            let by_key: AHashMap<String, u32> =
+                (0..acc.len).map(|r| (acc.key_text(r), r)).collect();
             let ColumnData::Dict(refs) = &contacts.columns[field].data else {
                 unreachable!("ref columns are dictionaries")
             };
@@ -203,14 +218,22 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
             let mut account_of = Vec::with_capacity(contacts.len as usize);
             let mut members: Vec<Vec<u32>> = vec![Vec::new(); acc.len as usize];
             for (r, c) in refs.codes.iter().enumerate() {
-                let a = if c == MISSING { MISSING } else { code_account[c as usize] };
+                let a = if c == MISSING {
+                    MISSING
+                } else {
+                    code_account[c as usize]
+                };
                 if a != MISSING {
                     members[a as usize].push(r as u32);
                 }
                 account_of.push(a);
             }
             let linked = RoaringBitmap::from_sorted_iter(
-                account_of.iter().enumerate().filter(|(_, &a)| a != MISSING).map(|(r, _)| r as u32),
+                account_of
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &a)| a != MISSING)
+                    .map(|(r, _)| r as u32),
             )
             .expect("ascending");
             Some(AccountLink {
@@ -251,7 +274,12 @@ fn plan_columns(
     report: &mut LoadReport,
 ) -> Result<(ColumnPlan, Option<usize>), LoadError> {
     if headers.len() > limits::MAX_COLUMNS {
-        return Err(LoadError::at(path, 1, None, format!("more than {} columns", limits::MAX_COLUMNS)));
+        return Err(LoadError::at(
+            path,
+            1,
+            None,
+            format!("more than {} columns", limits::MAX_COLUMNS),
+        ));
     }
     let mut names: Vec<String> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -276,7 +304,10 @@ fn plan_columns(
                 path,
                 1,
                 None,
-                format!("schema.toml declares `{}`, but there is no such column", f.name),
+                format!(
+                    "schema.toml declares `{}`, but there is no such column",
+                    f.name
+                ),
             ));
         }
     }
@@ -298,12 +329,19 @@ fn plan_columns(
     }
     let key = match &ts.key {
         Some(k) => Some(names.iter().position(|n| n == k).ok_or_else(|| {
-            LoadError::at(path, 1, None, format!("the key column `{k}` from schema.toml is not in the header"))
+            LoadError::at(
+                path,
+                1,
+                None,
+                format!("the key column `{k}` from schema.toml is not in the header"),
+            )
         })?),
-        None => names
-            .iter()
-            .position(|n| n == "id")
-            .or_else(|| names.iter().position(|n| n == "account_id").filter(|_| ts_is_accounts(path))),
+        None => names.iter().position(|n| n == "id").or_else(|| {
+            names
+                .iter()
+                .position(|n| n == "account_id")
+                .filter(|_| ts_is_accounts(path))
+        }),
     };
     Ok((columns, key))
 }
@@ -324,7 +362,11 @@ fn load_table(
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let account_keys: Option<ahash::AHashSet<String>> =
         accounts.map(|a| (0..a.len).map(|r| a.key_text(r)).collect());
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let mut ctx = Ctx {
         path,
         opts,
@@ -334,7 +376,13 @@ fn load_table(
     };
     match ext.as_str() {
         "jsonl" | "ndjson" | "json" => load_jsonl(name, file, ts, &mut ctx),
-        "csv" | "tsv" | "txt" | "" => load_csv(name, file, ts, &mut ctx, if ext == "tsv" { b'\t' } else { b',' }),
+        "csv" | "tsv" | "txt" | "" => load_csv(
+            name,
+            file,
+            ts,
+            &mut ctx,
+            if ext == "tsv" { b'\t' } else { b',' },
+        ),
         other => Err(LoadError::file(
             path,
             format!("unknown file type `.{other}`: expected .csv, .jsonl or .segx"),
@@ -352,7 +400,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A bad row: an error, or counted and skipped.
-    fn bad_row(&mut self, line: u64, column: Option<usize>, message: String) -> Result<(), LoadError> {
+    fn bad_row(
+        &mut self,
+        line: u64,
+        column: Option<usize>,
+        message: String,
+    ) -> Result<(), LoadError> {
         if self.opts.skip_bad_rows {
             let message = match column {
                 Some(c) => format!("column {c}: {message}"),
@@ -370,7 +423,12 @@ impl Ctx<'_> {
     }
 
     /// The ref cell of a row must name a loaded account.
-    fn check_ref(&self, builder: &TableBuilder, columns: &[(String, Option<FieldSpec>)], cells: &[CellIn<'_>]) -> Option<(usize, String)> {
+    fn check_ref(
+        &self,
+        builder: &TableBuilder,
+        columns: &[(String, Option<FieldSpec>)],
+        cells: &[CellIn<'_>],
+    ) -> Option<(usize, String)> {
         let keys = self.account_keys.as_ref()?;
         let _ = builder;
         for (i, (name, spec)) in columns.iter().enumerate() {
@@ -461,7 +519,9 @@ impl LineIndex {
     }
 
     fn advance(&mut self) {
-        let Some((mut at, mut lines)) = self.scan else { return };
+        let Some((mut at, mut lines)) = self.scan else {
+            return;
+        };
         let end = self.base + self.recent.len() as u64;
         while at < end {
             match self.recent[(at - self.base) as usize] {
@@ -486,7 +546,9 @@ impl LineIndex {
     /// The record just read ended at `end` (the reader's position: past
     /// its first terminator byte) with `inner` newlines in its fields.
     fn record_ended(&mut self, end: u64, inner: u64) {
-        let terminator = end.checked_sub(self.base + 1).and_then(|i| self.recent.get(i as usize));
+        let terminator = end
+            .checked_sub(self.base + 1)
+            .and_then(|i| self.recent.get(i as usize));
         let lines = self.current() - 1 + inner + u64::from(terminator == Some(&b'\n'));
         self.scan = Some((end.max(self.base), lines));
         self.advance();
@@ -534,7 +596,13 @@ enum CsvItem {
 /// Loads a CSV file: one thread reads and splits records (keeping exact
 /// line numbers), this one parses cells and builds the table, so reading
 /// and building overlap on two cores.
-fn load_csv(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>, delimiter: u8) -> Result<Table, LoadError> {
+fn load_csv(
+    name: &str,
+    file: std::fs::File,
+    ts: &TableSchema,
+    ctx: &mut Ctx<'_>,
+    delimiter: u8,
+) -> Result<Table, LoadError> {
     let path = ctx.path.to_path_buf();
     let (tx, rx) = std::sync::mpsc::sync_channel::<CsvRead>(4);
     // Used batches go back to the reader, so their memory is reused.
@@ -560,7 +628,8 @@ fn read_csv(
 ) {
     let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::new()));
-    let newlines = |r: &csv::ByteRecord| r.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    let newlines =
+        |r: &csv::ByteRecord| r.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
     let limited = RecordLimit {
         inner: BufReader::with_capacity(1 << 20, file),
         since_record: since_record.clone(),
@@ -580,16 +649,21 @@ fn read_csv(
     };
     let header = match reader.read_byte_record(&mut record) {
         Err(e) => Err(csv_err(e)),
-        Ok(false) => Err(LoadError::file(path, "the file is empty: expected a header row")),
+        Ok(false) => Err(LoadError::file(
+            path,
+            "the file is empty: expected a header row",
+        )),
         Ok(true) => {
-            lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
+            lines
+                .borrow_mut()
+                .record_ended(reader.position().byte(), newlines(&record));
             record
                 .iter()
                 .enumerate()
                 .map(|(i, h)| {
-                    std::str::from_utf8(h)
-                        .map(|s| s.to_string())
-                        .map_err(|_| LoadError::at(path, 1, Some(i + 1), "header is not valid UTF-8"))
+                    std::str::from_utf8(h).map(|s| s.to_string()).map_err(|_| {
+                        LoadError::at(path, 1, Some(i + 1), "header is not valid UTF-8")
+                    })
                 })
                 .collect::<Result<Vec<_>, _>>()
         }
@@ -610,7 +684,9 @@ fn read_csv(
                 let line = lines.borrow().current();
                 if let csv::ErrorKind::Io(io) = e.kind() {
                     let fatal = LoadError::at(path, line, None, io.to_string());
-                    let _ = tx.send(CsvRead::Batch(batch)).and_then(|_| tx.send(CsvRead::Fatal(fatal)));
+                    let _ = tx
+                        .send(CsvRead::Batch(batch))
+                        .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
                     return;
                 }
                 lines.borrow_mut().record_ended(reader.position().byte(), 0);
@@ -621,8 +697,13 @@ fn read_csv(
                 continue;
             }
         }
-        let (line, byte) = (lines.borrow().current(), record.position().map_or(0, |p| p.byte()));
-        lines.borrow_mut().record_ended(reader.position().byte(), newlines(&record));
+        let (line, byte) = (
+            lines.borrow().current(),
+            record.position().map_or(0, |p| p.byte()),
+        );
+        lines
+            .borrow_mut()
+            .record_ended(reader.position().byte(), newlines(&record));
         if record.as_slice().len() > limits::MAX_RECORD_BYTES {
             batch.items.push(CsvItem::Bad {
                 line,
@@ -646,7 +727,10 @@ fn read_csv(
             fresh.data.clear();
             fresh.ends.clear();
             fresh.items.clear();
-            if tx.send(CsvRead::Batch(std::mem::replace(&mut batch, fresh))).is_err() {
+            if tx
+                .send(CsvRead::Batch(std::mem::replace(&mut batch, fresh)))
+                .is_err()
+            {
                 return;
             }
         }
@@ -696,11 +780,23 @@ fn build_csv(
             next += n;
             if n != width {
                 // the column of the first missing or extra field
-                ctx.bad_row(line, Some(n.min(width) + 1), format!("expected {width} fields, found {n}"))?;
+                ctx.bad_row(
+                    line,
+                    Some(n.min(width) + 1),
+                    format!("expected {width} fields, found {n}"),
+                )?;
                 continue;
             }
-            let start = if first == 0 { 0 } else { batch.ends[first - 1] as usize };
-            let end = if n == 0 { start } else { batch.ends[first + n - 1] as usize };
+            let start = if first == 0 {
+                0
+            } else {
+                batch.ends[first - 1] as usize
+            };
+            let end = if n == 0 {
+                start
+            } else {
+                batch.ends[first + n - 1] as usize
+            };
             let field_end = |i: usize| batch.ends[first + i] as usize - start;
             cells.clear();
             // One UTF-8 check per record; a field is valid when it also
@@ -752,13 +848,21 @@ fn build_csv(
 }
 
 /// Reads one line of at most `limit` bytes (without the newline); `None` at EOF.
-fn read_line_limited(reader: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<Option<bool>> {
+fn read_line_limited(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> std::io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
     loop {
         let available = reader.fill_buf()?;
         if available.is_empty() {
-            return Ok(if buf.is_empty() && !too_long { None } else { Some(too_long) });
+            return Ok(if buf.is_empty() && !too_long {
+                None
+            } else {
+                Some(too_long)
+            });
         }
         let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
             Some(i) => (&available[..i], Some(i + 1)),
@@ -777,7 +881,12 @@ fn read_line_limited(reader: &mut impl BufRead, buf: &mut Vec<u8>, limit: usize)
     }
 }
 
-fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'_>) -> Result<Table, LoadError> {
+fn load_jsonl(
+    name: &str,
+    file: std::fs::File,
+    ts: &TableSchema,
+    ctx: &mut Ctx<'_>,
+) -> Result<Table, LoadError> {
     let path = ctx.path;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut rows: Vec<(u64, serde_json::Map<String, serde_json::Value>)> = Vec::new();
@@ -788,13 +897,17 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
     let mut read = 0u64;
     // Undeclared fields that hold a JSON array somewhere are sets.
     let mut array_keys: ahash::AHashSet<String> = ahash::AHashSet::new();
-    while let Some(too_long) =
-        read_line_limited(&mut reader, &mut buf, limits::MAX_RECORD_BYTES).map_err(|e| LoadError::file(path, e.to_string()))?
+    while let Some(too_long) = read_line_limited(&mut reader, &mut buf, limits::MAX_RECORD_BYTES)
+        .map_err(|e| LoadError::file(path, e.to_string()))?
     {
         line += 1;
         read += buf.len() as u64 + 1;
         if too_long {
-            ctx.bad_row(line, None, format!("line longer than {} bytes", limits::MAX_RECORD_BYTES))?;
+            ctx.bad_row(
+                line,
+                None,
+                format!("line longer than {} bytes", limits::MAX_RECORD_BYTES),
+            )?;
             continue;
         }
         if line == 1 && buf.starts_with(b"\xef\xbb\xbf") {
@@ -807,7 +920,9 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
             Ok(v) => v,
             Err(e) => {
                 let text = e.to_string();
-                let text = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+                let text = text
+                    .rfind(" at line ")
+                    .map_or(text.as_str(), |i| &text[..i]);
                 ctx.bad_row(line, Some(e.column()), format!("invalid JSON: {text}"))?;
                 continue;
             }
@@ -822,7 +937,12 @@ fn load_jsonl(name: &str, file: std::fs::File, ts: &TableSchema, ctx: &mut Ctx<'
             }
             if !seen.contains_key(k) {
                 if headers.len() >= limits::MAX_COLUMNS {
-                    return Err(LoadError::at(path, line, None, format!("more than {} columns", limits::MAX_COLUMNS)));
+                    return Err(LoadError::at(
+                        path,
+                        line,
+                        None,
+                        format!("more than {} columns", limits::MAX_COLUMNS),
+                    ));
                 }
                 seen.insert(k.clone(), headers.len());
                 headers.push(k.clone());
@@ -918,9 +1038,15 @@ fn json_cell(v: serde_json::Value) -> Result<JsonCell, String> {
                     Value::Number(n) => Ok(n.to_string()),
                     Value::Bool(b) => Ok(b.to_string()),
                     // (named, not printed: the value may be megabytes deep)
-                    Value::Null => Err("a list may hold strings, numbers and booleans, not null".to_string()),
-                    Value::Array(_) => Err("a list may hold strings, numbers and booleans, not a list".to_string()),
-                    Value::Object(_) => Err("a list may hold strings, numbers and booleans, not an object".to_string()),
+                    Value::Null => {
+                        Err("a list may hold strings, numbers and booleans, not null".to_string())
+                    }
+                    Value::Array(_) => {
+                        Err("a list may hold strings, numbers and booleans, not a list".to_string())
+                    }
+                    Value::Object(_) => Err(
+                        "a list may hold strings, numbers and booleans, not an object".to_string(),
+                    ),
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -950,7 +1076,8 @@ pub fn demo() -> Store {
         contacts: DEMO_CONTACTS,
         accounts: DEMO_ACCOUNTS,
         seed: DEMO_SEED,
-        today_days: crate::time::parse_date(DEMO_TODAY).expect("valid") / crate::time::MICROS_PER_DAY,
+        today_days: crate::time::parse_date(DEMO_TODAY).expect("valid")
+            / crate::time::MICROS_PER_DAY,
     })
 }
 
@@ -958,23 +1085,32 @@ pub fn demo() -> Store {
 pub fn generated(cfg: &crate::gen::GenConfig) -> Store {
     let schema = parse_schema(&crate::gen::schema_toml()).expect("the generator's schema is valid");
     let table = |name: &str, ts: &TableSchema, cols: &[&str]| {
-        let columns: Vec<(String, Option<FieldSpec>)> =
-            cols.iter().map(|c| (c.to_string(), ts.field(c).cloned())).collect();
+        let columns: Vec<(String, Option<FieldSpec>)> = cols
+            .iter()
+            .map(|c| (c.to_string(), ts.field(c).cloned()))
+            .collect();
         let key = cols.iter().position(|c| Some(*c) == ts.key.as_deref());
         TableBuilder::new(name, columns, key)
     };
-    let accounts_schema = schema.accounts.clone().expect("generated schema has accounts");
+    let accounts_schema = schema
+        .accounts
+        .clone()
+        .expect("generated schema has accounts");
     let mut accounts = table("accounts", &accounts_schema, crate::gen::ACCOUNT_COLUMNS);
     let mut contacts = table("contacts", &schema.contacts, crate::gen::CONTACT_COLUMNS);
     crate::gen::generate(
         cfg,
         |row| {
             let cells: Vec<CellIn<'_>> = row.iter().map(|c| CellIn::Text(c)).collect();
-            accounts.push_row(&cells).expect("generated accounts fit their schema");
+            accounts
+                .push_row(&cells)
+                .expect("generated accounts fit their schema");
         },
         |row| {
             let cells: Vec<CellIn<'_>> = row.iter().map(|c| CellIn::Text(c)).collect();
-            contacts.push_row(&cells).expect("generated contacts fit their schema");
+            contacts
+                .push_row(&cells)
+                .expect("generated contacts fit their schema");
         },
     );
     link(contacts.finish(), Some(accounts.finish())).expect("generated contacts link to accounts")
@@ -1003,22 +1139,47 @@ mod tests {
         assert_eq!(t.len, 2);
         let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["id", "job_title", "notes"]);
-        assert_eq!(t.column("job_title").unwrap().cell(0), Cell::Text("Head of Sales, EMEA"));
+        assert_eq!(
+            t.column("job_title").unwrap().cell(0),
+            Cell::Text("Head of Sales, EMEA")
+        );
         assert_eq!(t.column("job_title").unwrap().cell(1), Cell::Missing);
-        assert_eq!(t.column("notes").unwrap().cell(0), Cell::Text("line one\nline two"));
-        assert_eq!(t.column("notes").unwrap().cell(1), Cell::Text("he said \"hi\""));
+        assert_eq!(
+            t.column("notes").unwrap().cell(0),
+            Cell::Text("line one\nline two")
+        );
+        assert_eq!(
+            t.column("notes").unwrap().cell(1),
+            Cell::Text("he said \"hi\"")
+        );
     }
 
     #[test]
     fn ingest_errors_name_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "schema.toml", "[contacts.fields]\nscore = \"int\"\n");
-        write(dir.path(), "contacts.csv", "id,score\n1,5\n2,\"multi\nline\"\n3,x\n");
+        write(
+            dir.path(),
+            "schema.toml",
+            "[contacts.fields]\nscore = \"int\"\n",
+        );
+        write(
+            dir.path(),
+            "contacts.csv",
+            "id,score\n1,5\n2,\"multi\nline\"\n3,x\n",
+        );
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
-        assert!(err.to_string().ends_with("contacts.csv:3:2: `score`: \"multi\\nline\" is not an int"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("contacts.csv:3:2: `score`: \"multi\\nline\" is not an int"),
+            "{err}"
+        );
         write(dir.path(), "contacts.csv", "id,score\n1,5\n2,6,7\n1,3\n");
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
-        assert!(err.to_string().ends_with("contacts.csv:3:3: expected 2 fields, found 3"), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("contacts.csv:3:3: expected 2 fields, found 3"),
+            "{err}"
+        );
         let opts = LoadOptions {
             skip_bad_rows: true,
             ..LoadOptions::default()
@@ -1027,7 +1188,11 @@ mod tests {
         assert_eq!(store.contacts.len, 1);
         assert_eq!(report.skipped, 2);
         assert_eq!(report.first_skipped[1].line, 4);
-        assert!(report.first_skipped[1].message.contains("duplicate key"), "{:?}", report.first_skipped);
+        assert!(
+            report.first_skipped[1].message.contains("duplicate key"),
+            "{:?}",
+            report.first_skipped
+        );
     }
 
     #[test]
@@ -1045,36 +1210,64 @@ mod tests {
         );
         write(dir.path(), "accounts.csv", "id,name\nx,Acme\ny,Beta\n");
         let (store, _) = load_path(dir.path(), &LoadOptions::default()).unwrap();
-        assert_eq!(store.contacts.column("tags").unwrap().cell(0), Cell::Set(vec!["a", "b"]));
-        assert_eq!(store.contacts.column("tags").unwrap().cell(1), Cell::Missing);
+        assert_eq!(
+            store.contacts.column("tags").unwrap().cell(0),
+            Cell::Set(vec!["a", "b"])
+        );
+        assert_eq!(
+            store.contacts.column("tags").unwrap().cell(1),
+            Cell::Missing
+        );
         let link = store.link.as_ref().unwrap();
         assert_eq!(link.account_of, vec![0, MISSING]);
-        write(dir.path(), "contacts.jsonl", "{\"id\": 1, \"account_id\": \"zz\"}\n");
+        write(
+            dir.path(),
+            "contacts.jsonl",
+            "{\"id\": 1, \"account_id\": \"zz\"}\n",
+        );
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
         assert!(err.to_string().contains("contacts.jsonl:1:"), "{err}");
-        assert!(err.message.contains("`account_id` refers to unknown account \"zz\""), "{err}");
+        assert!(
+            err.message
+                .contains("`account_id` refers to unknown account \"zz\""),
+            "{err}"
+        );
     }
 
     #[test]
     fn ingest_csv_lines_count_crlf_blank_lines_and_quoted_newlines() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "schema.toml", "[contacts.fields]\nscore = \"int\"\n");
+        write(
+            dir.path(),
+            "schema.toml",
+            "[contacts.fields]\nscore = \"int\"\n",
+        );
         let line_of_error = |text: &str| {
             write(dir.path(), "contacts.csv", text);
             let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
             (err.line, err.message)
         };
         // CRLF endings: the csv crate alone says line 3 here.
-        assert_eq!(line_of_error("id,score\r\n1,5\r\n2,6\r\n3,x\r\n").0, Some(4));
+        assert_eq!(
+            line_of_error("id,score\r\n1,5\r\n2,6\r\n3,x\r\n").0,
+            Some(4)
+        );
         // a quoted CRLF inside a field, then blank lines
         assert_eq!(line_of_error("id,score\r\n1,\"a\r\nb\"\r\n").0, Some(2));
-        assert_eq!(line_of_error("id,score\n1,5\n\n\n2,\"x\ny\"\n3,4\n").0, Some(5));
+        assert_eq!(
+            line_of_error("id,score\n1,5\n\n\n2,\"x\ny\"\n3,4\n").0,
+            Some(5)
+        );
         assert_eq!(line_of_error("id,score\n1,\"5\n\"\n\n\n\n3,y\n").0, Some(7));
         let opts = LoadOptions {
             skip_bad_rows: true,
             ..LoadOptions::default()
         };
-        write(dir.path(), "contacts.csv", "id,score\r\n\r\n1,x\r\n2,\"3\r\n\"\r\n3,y\r\n4,1,1\r\n");
+        write(
+            dir.path(),
+            "contacts.csv",
+            "id,score\r\n\r\n1,x\r\n2,\"3\r\n\"\r\n3,y\r\n4,1,1\r\n",
+        );
         let (_, report) = load_path(dir.path(), &opts).unwrap();
         let lines: Vec<u64> = report.first_skipped.iter().map(|s| s.line).collect();
         assert_eq!(lines, [3, 6, 7]);
@@ -1107,21 +1300,49 @@ mod tests {
         // with more columns, `""` is a row with the wrong number of fields
         write(dir.path(), "contacts.csv", "a,b\n1,2\n\"\"\n");
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
-        assert_eq!(err.to_string(), format!("{}:3:2: expected 2 fields, found 1", dir.path().join("contacts.csv").display()));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:3:2: expected 2 fields, found 1",
+                dir.path().join("contacts.csv").display()
+            )
+        );
     }
 
     #[test]
     fn ingest_jsonl_deep_values_are_located_and_not_echoed() {
         let dir = tempfile::tempdir().unwrap();
-        let deep = |n: usize| format!("{{\"id\": 1, \"tags\": [\"a\", {}{}]}}\n", "[".repeat(n), "]".repeat(n));
-        write(dir.path(), "contacts.jsonl", &format!("{{\"id\": 0}}\n{}", deep(100)));
+        let deep = |n: usize| {
+            format!(
+                "{{\"id\": 1, \"tags\": [\"a\", {}{}]}}\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        write(
+            dir.path(),
+            "contacts.jsonl",
+            &format!("{{\"id\": 0}}\n{}", deep(100)),
+        );
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
         assert_eq!(err.line, Some(2));
-        assert!(err.message.ends_with("`tags`: a list may hold strings, numbers and booleans, not a list"), "{err}");
+        assert!(
+            err.message
+                .ends_with("`tags`: a list may hold strings, numbers and booleans, not a list"),
+            "{err}"
+        );
         // past serde_json's recursion limit (128)
-        write(dir.path(), "contacts.jsonl", &format!("{{\"id\": 0}}\n\n{}", deep(100_000)));
+        write(
+            dir.path(),
+            "contacts.jsonl",
+            &format!("{{\"id\": 0}}\n\n{}", deep(100_000)),
+        );
         let err = load_path(dir.path(), &LoadOptions::default()).unwrap_err();
-        assert_eq!((err.line, err.message.as_str()), (Some(3), "invalid JSON: recursion limit exceeded"), "{err}");
+        assert_eq!(
+            (err.line, err.message.as_str()),
+            (Some(3), "invalid JSON: recursion limit exceeded"),
+            "{err}"
+        );
         assert!(err.column.is_some_and(|c| c > 1), "{err:?}");
     }
 
@@ -1155,7 +1376,10 @@ mod tests {
         let a = generated(&cfg);
         let b = generated(&cfg);
         assert_eq!(a.contacts.len, 2000);
-        assert_eq!(a.link.as_ref().unwrap().account_of, b.link.as_ref().unwrap().account_of);
+        assert_eq!(
+            a.link.as_ref().unwrap().account_of,
+            b.link.as_ref().unwrap().account_of
+        );
         assert!(a.link.as_ref().unwrap().linked.len() > 1500);
     }
 }
@@ -1174,11 +1398,22 @@ mod jsonl_set_tests {
         )
         .unwrap();
         let (store, _) = load_path(&path, &LoadOptions::default()).unwrap();
-        let tags = store.contacts.column_index("tags").expect("normalised name");
+        let tags = store
+            .contacts
+            .column_index("tags")
+            .expect("normalised name");
         assert_eq!(store.contacts.columns[tags].ty, FieldType::Set);
-        assert!(matches!(store.contacts.columns[tags].cell(0), crate::store::Cell::Set(ref v) if v.len() == 2));
+        assert!(
+            matches!(store.contacts.columns[tags].cell(0), crate::store::Cell::Set(ref v) if v.len() == 2)
+        );
         for row in 1..4 {
-            assert!(matches!(store.contacts.columns[tags].cell(row), crate::store::Cell::Missing), "row {row}");
+            assert!(
+                matches!(
+                    store.contacts.columns[tags].cell(row),
+                    crate::store::Cell::Missing
+                ),
+                "row {row}"
+            );
         }
     }
 }

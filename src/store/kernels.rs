@@ -243,30 +243,64 @@ mod tests {
 
     #[test]
     fn kernels_agree_with_portable_code() {
-        let a: Vec<u64> = (0..1024u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
-        let b: Vec<u64> = (0..1024u64).map(|i| (i * 31).rotate_left(7) ^ 0xF0F0).collect();
+        let a: Vec<u64> = (0..1024u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let b: Vec<u64> = (0..1024u64)
+            .map(|i| (i * 31).rotate_left(7) ^ 0xF0F0)
+            .collect();
         let c: Vec<u64> = (0..1024u64).map(|i| !i.wrapping_mul(77)).collect();
         assert_eq!(popcount(&a), portable::popcount(&a));
-        assert_eq!(and_popcount(&a, &b), a.iter().zip(&b).map(|(x, y)| (x & y).count_ones() as u64).sum::<u64>());
-        assert_eq!(andnot_popcount(&a, &b), a.iter().zip(&b).map(|(x, y)| (x & !y).count_ones() as u64).sum::<u64>());
+        assert_eq!(
+            and_popcount(&a, &b),
+            a.iter()
+                .zip(&b)
+                .map(|(x, y)| (x & y).count_ones() as u64)
+                .sum::<u64>()
+        );
+        assert_eq!(
+            andnot_popcount(&a, &b),
+            a.iter()
+                .zip(&b)
+                .map(|(x, y)| (x & !y).count_ones() as u64)
+                .sum::<u64>()
+        );
         let mut x = a.clone();
         and_assign(&mut x, &b);
-        assert!(x.iter().zip(a.iter().zip(&b)).all(|(r, (p, q))| *r == p & q));
+        assert!(x
+            .iter()
+            .zip(a.iter().zip(&b))
+            .all(|(r, (p, q))| *r == p & q));
         let mut x = a.clone();
         or_assign(&mut x, &b);
-        assert!(x.iter().zip(a.iter().zip(&b)).all(|(r, (p, q))| *r == p | q));
+        assert!(x
+            .iter()
+            .zip(a.iter().zip(&b))
+            .all(|(r, (p, q))| *r == p | q));
         let mut x = a.clone();
         andnot_assign(&mut x, &b);
-        assert!(x.iter().zip(a.iter().zip(&b)).all(|(r, (p, q))| *r == p & !q));
+        assert!(x
+            .iter()
+            .zip(a.iter().zip(&b))
+            .all(|(r, (p, q))| *r == p & !q));
         let mut x = a.clone();
         and_andnot_assign(&mut x, &b, &c);
         assert!((0..1024).all(|i| x[i] == a[i] & b[i] & !c[i]));
         for n in 0..11 {
-            let srcs: Vec<Vec<u64>> = (0..n as u64).map(|k| b.iter().map(|w| w.rotate_left(k as u32 * 7) & c[k as usize]).collect()).collect();
+            let srcs: Vec<Vec<u64>> = (0..n as u64)
+                .map(|k| {
+                    b.iter()
+                        .map(|w| w.rotate_left(k as u32 * 7) & c[k as usize])
+                        .collect()
+                })
+                .collect();
             let refs: Vec<&[u64]> = srcs.iter().map(Vec::as_slice).collect();
             let mut x = a.clone();
             and_any_assign(&mut x, &refs);
-            assert!((0..1024).all(|i| x[i] == a[i] & srcs.iter().fold(0, |acc, s| acc | s[i])), "{n} sources");
+            assert!(
+                (0..1024).all(|i| x[i] == a[i] & srcs.iter().fold(0, |acc, s| acc | s[i])),
+                "{n} sources"
+            );
         }
         assert!(!instruction_set().is_empty());
     }

@@ -84,7 +84,9 @@ impl Column {
     /// Distinct values in dictionary (declared) order: enum and set columns.
     pub fn dictionary(&self) -> Option<&[String]> {
         match &self.data {
-            ColumnData::Dict(c) if matches!(self.ty, FieldType::Enum { .. }) => Some(c.values_vec()),
+            ColumnData::Dict(c) if matches!(self.ty, FieldType::Enum { .. }) => {
+                Some(c.values_vec())
+            }
             ColumnData::Set(c) => Some(&c.values),
             _ => None,
         }
@@ -176,7 +178,10 @@ impl AccountLink {
                 a != column::MISSING && accounts.contains(a)
             })
         } else {
-            accounts.iter().map(|a| &self.contacts_of[a as usize]).union()
+            accounts
+                .iter()
+                .map(|a| &self.contacts_of[a as usize])
+                .union()
         }
     }
 }

@@ -30,7 +30,10 @@
 //! a crash leaves the old file or the new one, never a torn one.
 
 use super::bits::Bits;
-use super::column::{BoolColumn, Codes, DictColumn, KeyBlock, Keys, NumColumn, Offsets, PostingsOwned, PostingsParts, Raw, SetColumn, Strings};
+use super::column::{
+    BoolColumn, Codes, DictColumn, KeyBlock, Keys, NumColumn, Offsets, PostingsOwned,
+    PostingsParts, Raw, SetColumn, Strings,
+};
 use super::{AccountLink, Column, ColumnData, Store, Table};
 use crate::schema::FieldType;
 use roaring::RoaringBitmap;
@@ -45,8 +48,14 @@ const HEADER: usize = 32;
 
 /// Writes `store` to `path` atomically.
 pub fn write(store: &Store, path: &Path) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".segx-").suffix(".tmp").tempfile_in(dir)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".segx-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     let (len, hash) = {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         out.write_all(&[0u8; HEADER])?;
@@ -100,16 +109,25 @@ fn header(len: u64, hash: u64) -> [u8; HEADER] {
 /// Whether a file starts like a snapshot (for error messages on `.segx`).
 pub fn looks_like_snapshot(path: &Path) -> bool {
     let mut magic = [0u8; 8];
-    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == MAGIC
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == MAGIC
 }
 
 /// Checks a header against the file length; returns the content length.
 fn check_header(h: &[u8], file_len: u64) -> Result<(u64, u64), String> {
     if h.len() < HEADER {
-        return Err(format!("not a segq snapshot: {} bytes is shorter than the header", h.len()));
+        return Err(format!(
+            "not a segq snapshot: {} bytes is shorter than the header",
+            h.len()
+        ));
     }
     if &h[..8] != MAGIC {
-        return Err("not a segq snapshot (no SEGQSNAP magic at the start); build one with `segq index`".into());
+        return Err(
+            "not a segq snapshot (no SEGQSNAP magic at the start); build one with `segq index`"
+                .into(),
+        );
     }
     let version = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes"));
     if version > VERSION {
@@ -130,7 +148,10 @@ fn check_header(h: &[u8], file_len: u64) -> Result<(u64, u64), String> {
         return Err(if file_len < expected {
             format!("the snapshot is truncated: {file_len} bytes of {expected}")
         } else {
-            format!("the snapshot has {} bytes after its end", file_len - expected)
+            format!(
+                "the snapshot has {} bytes after its end",
+                file_len - expected
+            )
         });
     }
     Ok((len, hash))
@@ -186,7 +207,9 @@ fn read_content(src: &mut dyn Read, len: u64, hash: u64) -> Result<Store, String
     // Hash whatever was not parsed, so a damaged file is named as such.
     let _ = r.skip_rest();
     if r.hasher.digest() != hash {
-        return Err("the snapshot is corrupted (checksum mismatch); rebuild it with `segq index`".into());
+        return Err(
+            "the snapshot is corrupted (checksum mismatch); rebuild it with `segq index`".into(),
+        );
     }
     parsed.map_err(|e| format!("the snapshot is malformed: {e}"))
 }
@@ -233,7 +256,11 @@ impl Writer<'_> {
     }
 
     /// A count, then the items as little-endian bytes, in large pieces.
-    fn array<T: Copy, const N: usize>(&mut self, items: &[T], to_le: impl Fn(T) -> [u8; N]) -> std::io::Result<()> {
+    fn array<T: Copy, const N: usize>(
+        &mut self,
+        items: &[T],
+        to_le: impl Fn(T) -> [u8; N],
+    ) -> std::io::Result<()> {
         self.u64(items.len() as u64)?;
         let mut scratch = std::mem::take(&mut self.scratch);
         for piece in items.chunks(1 << 16) {
@@ -514,7 +541,9 @@ impl Reader<'_> {
     /// A count of items of `size` bytes each, checked against what remains.
     fn count(&mut self, size: usize) -> R<usize> {
         let n = self.u64()?;
-        if n.checked_mul(size.max(1) as u64).is_none_or(|b| b > self.remaining) {
+        if n.checked_mul(size.max(1) as u64)
+            .is_none_or(|b| b > self.remaining)
+        {
             return Err(format!("a length of {n} runs past the end of the data"));
         }
         Ok(n as usize)
@@ -532,14 +561,19 @@ impl Reader<'_> {
     }
 
     /// A count, then items of `N` little-endian bytes.
-    fn array<T: bytemuck::Pod + Default, const N: usize>(&mut self, from_le: impl Fn([u8; N]) -> T) -> R<Vec<T>> {
+    fn array<T: bytemuck::Pod + Default, const N: usize>(
+        &mut self,
+        from_le: impl Fn([u8; N]) -> T,
+    ) -> R<Vec<T>> {
         debug_assert_eq!(std::mem::size_of::<T>(), N);
         let n = self.count(N)?;
         let mut v = vec![T::default(); n];
         self.fill(bytemuck::cast_slice_mut(&mut v))?;
         if cfg!(target_endian = "big") {
             for x in v.iter_mut() {
-                let bytes: [u8; N] = bytemuck::cast_slice(std::slice::from_ref(x)).try_into().expect("N bytes");
+                let bytes: [u8; N] = bytemuck::cast_slice(std::slice::from_ref(x))
+                    .try_into()
+                    .expect("N bytes");
                 *x = from_le(bytes);
             }
         }
@@ -595,13 +629,21 @@ fn read_store(r: &mut Reader<'_>) -> R<Store> {
         0 => None,
         1 => {
             let field = r.u32()? as usize;
-            if !matches!(contacts.columns.get(field).map(|c| &c.data), Some(ColumnData::Dict(_))) {
+            if !matches!(
+                contacts.columns.get(field).map(|c| &c.data),
+                Some(ColumnData::Dict(_))
+            ) {
                 return Err("the link names a column that is not a reference".into());
             }
-            let naccounts = accounts.as_ref().ok_or("a link without an accounts table")?.len;
+            let naccounts = accounts
+                .as_ref()
+                .ok_or("a link without an accounts table")?
+                .len;
             let account_of = r.u32s()?;
             if account_of.len() != contacts.len as usize
-                || account_of.iter().any(|&a| a != super::column::MISSING && a >= naccounts)
+                || account_of
+                    .iter()
+                    .any(|&a| a != super::column::MISSING && a >= naccounts)
             {
                 return Err("the link names an account that does not exist".into());
             }
@@ -620,13 +662,17 @@ fn read_store(r: &mut Reader<'_>) -> R<Store> {
                 .map(|w| {
                     let part = &rows[w[0] as usize..w[1] as usize];
                     if part.windows(2).all(|p| p[0] < p[1]) {
-                        RoaringBitmap::from_sorted_iter(part.iter().copied()).map_err(|_| "unsorted".to_string())
+                        RoaringBitmap::from_sorted_iter(part.iter().copied())
+                            .map_err(|_| "unsorted".to_string())
                     } else {
                         Err("the contacts of an account are not ascending".to_string())
                     }
                 })
                 .collect::<R<_>>()?;
-            let linked = super::column::bits_from_predicate(contacts.len, |r| account_of[r] != super::column::MISSING).to_roaring();
+            let linked = super::column::bits_from_predicate(contacts.len, |r| {
+                account_of[r] != super::column::MISSING
+            })
+            .to_roaring();
             Some(AccountLink {
                 field,
                 account_of,
@@ -682,7 +728,9 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                     1 => PostingsOwned::Sorted,
                     x => return Err(format!("unknown postings kind {x}")),
                 };
-                ColumnData::Dict(DictColumn::from_snapshot(values, codes, present, postings, len)?)
+                ColumnData::Dict(DictColumn::from_snapshot(
+                    values, codes, present, postings, len,
+                )?)
             }
             1 => {
                 let nkeys = r.u64()? as usize;
@@ -728,7 +776,9 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                     }
                     x => return Err(format!("bad distinct flag {x}")),
                 };
-                ColumnData::Num(NumColumn::from_index_parts(len, keys, present, buckets, coarse, ge, distinct)?)
+                ColumnData::Num(NumColumn::from_index_parts(
+                    len, keys, present, buckets, coarse, ge, distinct,
+                )?)
             }
             2 => {
                 let trues = r.bits()?;
@@ -757,21 +807,33 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
                     bits.push(r.bits()?);
                 }
                 let present = r.bits()?;
-                ColumnData::Set(SetColumn::from_snapshot(values, offsets, members, bits, present, len)?)
+                ColumnData::Set(SetColumn::from_snapshot(
+                    values, offsets, members, bits, present, len,
+                )?)
             }
             x => return Err(format!("unknown column kind {x}")),
         };
         let kind_ok = matches!(
             (&ty, &data),
-            (FieldType::Enum { .. } | FieldType::String | FieldType::Ref, ColumnData::Dict(_))
-                | (FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime, ColumnData::Num(_))
-                | (FieldType::Bool, ColumnData::Bool(_))
+            (
+                FieldType::Enum { .. } | FieldType::String | FieldType::Ref,
+                ColumnData::Dict(_)
+            ) | (
+                FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime,
+                ColumnData::Num(_)
+            ) | (FieldType::Bool, ColumnData::Bool(_))
                 | (FieldType::Set, ColumnData::Set(_))
         );
         if !kind_ok {
-            return Err(format!("column `{cname}` is stored as the wrong kind for a {ty}"));
+            return Err(format!(
+                "column `{cname}` is stored as the wrong kind for a {ty}"
+            ));
         }
-        columns.push(Column { name: cname, ty, data });
+        columns.push(Column {
+            name: cname,
+            ty,
+            data,
+        });
     }
     if key.is_some_and(|k| k >= columns.len()) {
         return Err("the key names a column that does not exist".into());
@@ -901,7 +963,11 @@ mod tests {
         assert!(err(b"id,name\n1,a\n").contains("not a segq snapshot"));
         let mut newer = bytes.clone();
         newer[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
-        assert!(err(&newer).contains("newer than this segq reads"), "{}", err(&newer));
+        assert!(
+            err(&newer).contains("newer than this segq reads"),
+            "{}",
+            err(&newer)
+        );
         assert!(err(&bytes[..bytes.len() - 1]).contains("truncated"));
         let mut flipped = bytes.clone();
         let last = flipped.len() - 1;

@@ -237,9 +237,15 @@ pub enum ValueKind {
     /// `2026-01-31T09:30:00Z`
     DateTime(String),
     /// `30d`: amount digits (underscores removed) and unit
-    Duration { amount: String, unit: DurationUnit },
+    Duration {
+        amount: String,
+        unit: DurationUnit,
+    },
     /// `30d ago`
-    Ago { amount: String, unit: DurationUnit },
+    Ago {
+        amount: String,
+        unit: DurationUnit,
+    },
     /// `today`
     Today,
 }
@@ -326,9 +332,34 @@ const RESERVED_VALUES: &[&str] = &["and", "or", "not", "true", "false", "today"]
 /// The language's keywords (case-insensitive). A field spelled like one is
 /// written in backticks.
 pub const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "in", "between", "is", "missing", "present", "null", "duplicate",
-    "contains", "starts_with", "ends_with", "matches", "has", "any", "all", "none", "within",
-    "before", "after", "ago", "today", "account", "count", "true", "false", "segment",
+    "and",
+    "or",
+    "not",
+    "in",
+    "between",
+    "is",
+    "missing",
+    "present",
+    "null",
+    "duplicate",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "has",
+    "any",
+    "all",
+    "none",
+    "within",
+    "before",
+    "after",
+    "ago",
+    "today",
+    "account",
+    "count",
+    "true",
+    "false",
+    "segment",
 ];
 
 pub fn is_keyword(s: &str) -> bool {

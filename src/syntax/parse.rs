@@ -33,7 +33,10 @@ pub fn parse_query(src: &str) -> Result<Expr, Vec<Diagnostic>> {
     prescan(src, MAX_QUERY_BYTES)?;
     let mut pairs = Grammar::parse(Rule::query, src).map_err(|e| vec![pest_error(e, src)])?;
     let query = pairs.next().expect("query rule");
-    let expr = query.into_inner().next().expect("query holds an expression");
+    let expr = query
+        .into_inner()
+        .next()
+        .expect("query holds an expression");
     let mut builder = Builder::default();
     let expr = builder.expr(expr, 0);
     builder.finish(expr)
@@ -138,7 +141,10 @@ fn shift(mut d: Diagnostic, by: usize) -> Diagnostic {
 fn prescan(src: &str, max_bytes: usize) -> Result<(), Vec<Diagnostic>> {
     if src.len() > max_bytes {
         return Err(vec![Diagnostic::error(
-            format!("input is {} bytes, more than the limit of {max_bytes}", src.len()),
+            format!(
+                "input is {} bytes, more than the limit of {max_bytes}",
+                src.len()
+            ),
             Span::new(0, 0),
         )]);
     }
@@ -163,9 +169,12 @@ fn prescan(src: &str, max_bytes: usize) -> Result<(), Vec<Diagnostic>> {
                 }
                 if i >= bytes.len() {
                     let what = if q == b'`' { "backtick name" } else { "string" };
-                    return Err(vec![Diagnostic::error(format!("unterminated {what}"), Span::new(start, start + 1))
-                        .with_label(format!("this {what} is never closed"))
-                        .with_help(format!("close it with {}", q as char))]);
+                    return Err(vec![Diagnostic::error(
+                        format!("unterminated {what}"),
+                        Span::new(start, start + 1),
+                    )
+                    .with_label(format!("this {what} is never closed"))
+                    .with_help(format!("close it with {}", q as char))]);
                 }
             }
             b'(' | b'[' => {
@@ -187,12 +196,22 @@ fn prescan(src: &str, max_bytes: usize) -> Result<(), Vec<Diagnostic>> {
                             format!("mismatched `{}`", c as char),
                             Span::new(i, i + 1),
                         )
-                        .with_label(format!("expected `{}` first", if o == b'(' { ')' } else { ']' }))
-                        .with_secondary(0, Span::new(at, at + 1), "opened here")]);
+                        .with_label(format!(
+                            "expected `{}` first",
+                            if o == b'(' { ')' } else { ']' }
+                        ))
+                        .with_secondary(
+                            0,
+                            Span::new(at, at + 1),
+                            "opened here",
+                        )]);
                     }
                     None => {
-                        return Err(vec![Diagnostic::error(format!("unmatched `{}`", c as char), Span::new(i, i + 1))
-                            .with_label("nothing to close here")]);
+                        return Err(vec![Diagnostic::error(
+                            format!("unmatched `{}`", c as char),
+                            Span::new(i, i + 1),
+                        )
+                        .with_label("nothing to close here")]);
                     }
                 }
             }
@@ -202,8 +221,11 @@ fn prescan(src: &str, max_bytes: usize) -> Result<(), Vec<Diagnostic>> {
     }
     if let Some(&(o, at)) = open.last() {
         let close = if o == b'(' { ')' } else { ']' };
-        return Err(vec![Diagnostic::error(format!("unclosed `{}`", o as char), Span::new(at, at + 1))
-            .with_label(format!("never closed; add `{close}`"))]);
+        return Err(vec![Diagnostic::error(
+            format!("unclosed `{}`", o as char),
+            Span::new(at, at + 1),
+        )
+        .with_label(format!("never closed; add `{close}`"))]);
     }
     Ok(())
 }
@@ -216,14 +238,31 @@ fn span_of(pair: &Pair<Rule>) -> Span {
 /// What a grammar rule is called in an "expected ..." message.
 fn describe(rule: &Rule) -> Option<&'static str> {
     Some(match rule {
-        Rule::expr | Rule::and_expr | Rule::not_expr | Rule::predicate | Rule::paren => "a predicate",
+        Rule::expr | Rule::and_expr | Rule::not_expr | Rule::predicate | Rule::paren => {
+            "a predicate"
+        }
         Rule::field | Rule::field_name | Rule::account_prefix => "a field name",
         Rule::cmp_op => "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)",
-        Rule::compare_op | Rule::in_op | Rule::not_in_op | Rule::between_op | Rule::not_between_op
-        | Rule::is_op | Rule::has_op | Rule::text_op | Rule::within_op | Rule::before_op
+        Rule::compare_op
+        | Rule::in_op
+        | Rule::not_in_op
+        | Rule::between_op
+        | Rule::not_between_op
+        | Rule::is_op
+        | Rule::has_op
+        | Rule::text_op
+        | Rule::within_op
+        | Rule::before_op
         | Rule::after_op => "an operator",
-        Rule::value | Rule::word | Rule::string | Rule::number | Rule::date | Rule::datetime
-        | Rule::boolean | Rule::ago | Rule::today => "a value",
+        Rule::value
+        | Rule::word
+        | Rule::string
+        | Rule::number
+        | Rule::date
+        | Rule::datetime
+        | Rule::boolean
+        | Rule::ago
+        | Rule::today => "a value",
         Rule::duration => "a duration like `30d`",
         Rule::list => "a list like `[a, b]`",
         Rule::name => "a name",
@@ -253,7 +292,9 @@ fn pest_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostic {
         InputLocation::Span((s, _)) => s,
     };
     let mut expected: Vec<&str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives.iter().filter_map(describe).collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(describe).collect()
+        }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
     expected.sort_unstable();
@@ -318,9 +359,15 @@ impl Builder {
                 if children.len() == 1 {
                     children.pop().expect("one child")
                 } else if is_or {
-                    Expr { kind: ExprKind::Or(children), span }
+                    Expr {
+                        kind: ExprKind::Or(children),
+                        span,
+                    }
                 } else {
-                    Expr { kind: ExprKind::And(children), span }
+                    Expr {
+                        kind: ExprKind::And(children),
+                        span,
+                    }
                 }
             }
             Rule::not_expr => {
@@ -336,10 +383,16 @@ impl Builder {
                 let depth = depth + nots.len();
                 if depth > MAX_DEPTH {
                     self.errors.push(
-                        Diagnostic::error(format!("nesting deeper than the limit of {MAX_DEPTH}"), nots[0])
-                            .with_help("remove repeated `not`s: `not not q` is `q`"),
+                        Diagnostic::error(
+                            format!("nesting deeper than the limit of {MAX_DEPTH}"),
+                            nots[0],
+                        )
+                        .with_help("remove repeated `not`s: `not not q` is `q`"),
                     );
-                    return Expr { kind: ExprKind::All, span };
+                    return Expr {
+                        kind: ExprKind::All,
+                        span,
+                    };
                 }
                 let mut expr = self.expr(primary.expect("not_expr has a primary"), depth);
                 for not_span in nots.into_iter().rev() {
@@ -357,17 +410,29 @@ impl Builder {
                 e.span = span;
                 e
             }
-            Rule::all => Expr { kind: ExprKind::All, span },
-            Rule::none => Expr { kind: ExprKind::None, span },
+            Rule::all => Expr {
+                kind: ExprKind::All,
+                span,
+            },
+            Rule::none => Expr {
+                kind: ExprKind::None,
+                span,
+            },
             Rule::segment_ref => {
-                let name = pair.into_inner().find(|p| p.as_rule() == Rule::name).expect("segment name");
+                let name = pair
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::name)
+                    .expect("segment name");
                 Expr {
                     kind: ExprKind::Segment(ident(&name)),
                     span,
                 }
             }
             Rule::account_has => {
-                let inner = pair.into_inner().find(|p| p.as_rule() == Rule::expr).expect("account has (q)");
+                let inner = pair
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::expr)
+                    .expect("account has (q)");
                 Expr {
                     kind: ExprKind::AccountHas(Box::new(self.expr(inner, depth + 1))),
                     span,
@@ -432,7 +497,10 @@ impl Builder {
                 }
             }
             Rule::in_op | Rule::not_in_op => {
-                let list = parts.iter().find(|p| p.as_rule() == Rule::list).expect("list");
+                let list = parts
+                    .iter()
+                    .find(|p| p.as_rule() == Rule::list)
+                    .expect("list");
                 PredOp::In {
                     negated: rule == Rule::not_in_op,
                     values: self.list(list.clone()),
@@ -448,7 +516,10 @@ impl Builder {
             }
             Rule::is_op => {
                 let negated = parts.iter().any(|p| p.as_rule() == Rule::is_not);
-                let what = parts.iter().find(|p| p.as_rule() == Rule::is_what).expect("is what");
+                let what = parts
+                    .iter()
+                    .find(|p| p.as_rule() == Rule::is_what)
+                    .expect("is what");
                 let word = what.as_str().to_ascii_lowercase();
                 match (word.as_str(), negated) {
                     ("missing" | "null", false) | ("present", true) => PredOp::IsMissing,
@@ -468,16 +539,20 @@ impl Builder {
                 }
             }
             Rule::has_op => {
-                let quant = parts.iter().find(|p| p.as_rule() == Rule::has_quant).map(|q| {
-                    match q.as_str().to_ascii_lowercase().as_str() {
+                let quant = parts
+                    .iter()
+                    .find(|p| p.as_rule() == Rule::has_quant)
+                    .map(|q| match q.as_str().to_ascii_lowercase().as_str() {
                         "any" => HasQuant::Any,
                         "all" => HasQuant::All,
                         _ => HasQuant::None,
-                    }
-                });
+                    });
                 match quant {
                     Some(quant) => {
-                        let list = parts.iter().find(|p| p.as_rule() == Rule::list).expect("list");
+                        let list = parts
+                            .iter()
+                            .find(|p| p.as_rule() == Rule::list)
+                            .expect("list");
                         PredOp::Has {
                             quant,
                             values: self.list(list.clone()),
@@ -519,7 +594,10 @@ impl Builder {
         if values.len() > MAX_LIST_LEN {
             self.errors.push(
                 Diagnostic::error(
-                    format!("list of {} values is longer than the limit of {MAX_LIST_LEN}", values.len()),
+                    format!(
+                        "list of {} values is longer than the limit of {MAX_LIST_LEN}",
+                        values.len()
+                    ),
                     span,
                 )
                 .with_help("put the values in a field or a named segment"),
@@ -590,7 +668,10 @@ impl Builder {
                             _ => {}
                         }
                     }
-                    kind = Some(ExpectKind::Count { op, n: n.expect("count") });
+                    kind = Some(ExpectKind::Count {
+                        op,
+                        n: n.expect("count"),
+                    });
                 }
                 Rule::expect_count_between => {
                     let mut ns = p.into_inner().filter(|q| q.as_rule() == Rule::number);
@@ -600,7 +681,11 @@ impl Builder {
                 }
                 Rule::expect_within | Rule::expect_disjoint => {
                     let within = p.as_rule() == Rule::expect_within;
-                    let other = ident(&p.into_inner().find(|q| q.as_rule() == Rule::name).expect("name"));
+                    let other = ident(
+                        &p.into_inner()
+                            .find(|q| q.as_rule() == Rule::name)
+                            .expect("name"),
+                    );
                     kind = Some(if within {
                         ExpectKind::Within(other)
                     } else {
@@ -650,7 +735,11 @@ fn field_ref(pair: Pair<Rule>) -> FieldRef {
             _ => name = p.as_str().trim_matches('`').to_string(),
         }
     }
-    FieldRef { account, name, span }
+    FieldRef {
+        account,
+        name,
+        span,
+    }
 }
 
 fn cmp_op(s: &str) -> CmpOp {
@@ -723,17 +812,33 @@ mod tests {
     #[track_caller]
     fn fails_at(src: &str, message: &str, start: usize) {
         let errs = parse_query(src).expect_err(src);
-        assert!(errs[0].message.contains(message), "{src:?}: {:?}", errs[0].message);
-        assert_eq!(errs[0].primary.as_ref().unwrap().span.start, start, "{src:?}: {:?}", errs[0]);
+        assert!(
+            errs[0].message.contains(message),
+            "{src:?}: {:?}",
+            errs[0].message
+        );
+        assert_eq!(
+            errs[0].primary.as_ref().unwrap().span.start,
+            start,
+            "{src:?}: {:?}",
+            errs[0]
+        );
     }
 
     #[test]
     fn parse_precedence_not_and_or() {
-        parses_to("a = 1 or b = 2 and not c = 3", "a = 1 or b = 2 and not c = 3");
+        parses_to(
+            "a = 1 or b = 2 and not c = 3",
+            "a = 1 or b = 2 and not c = 3",
+        );
         let e = parse_query("a = 1 or b = 2 and not c = 3").unwrap();
-        let ExprKind::Or(children) = &e.kind else { panic!("{e:?}") };
+        let ExprKind::Or(children) = &e.kind else {
+            panic!("{e:?}")
+        };
         assert!(matches!(children[1].kind, ExprKind::And(_)));
-        let ExprKind::And(and) = &children[1].kind else { unreachable!() };
+        let ExprKind::And(and) = &children[1].kind else {
+            unreachable!()
+        };
         assert!(matches!(and[1].kind, ExprKind::Not(_)));
     }
 
@@ -747,7 +852,10 @@ mod tests {
 
     #[test]
     fn parse_every_predicate_form() {
-        parses_to("role in [decision_maker, champion,]", "role in [decision_maker, champion]");
+        parses_to(
+            "role in [decision_maker, champion,]",
+            "role in [decision_maker, champion]",
+        );
         parses_to("role not in ['x y']", "role not in [\"x y\"]");
         parses_to("size between 1_000 and -2.5", "size between 1000 and -2.5");
         parses_to("s not between 1 and 2", "s not between 1 and 2");
@@ -755,7 +863,10 @@ mod tests {
         parses_to("e IS NOT NULL", "e is present");
         parses_to("e is not missing", "e is present");
         parses_to("e is duplicate", "e is duplicate");
-        parses_to("title contains \"head \\\"of\\\"\"", "title contains \"head \\\"of\\\"\"");
+        parses_to(
+            "title contains \"head \\\"of\\\"\"",
+            "title contains \"head \\\"of\\\"\"",
+        );
         parses_to("t starts_with vp", "t starts_with vp");
         parses_to("t ends_with '.io'", "t ends_with \".io\"");
         parses_to("t matches \"^a\\\\d\"", "t matches \"^a\\\\d\"");
@@ -772,7 +883,10 @@ mod tests {
         parses_to("opted_in", "opted_in");
         parses_to("opted_in = TRUE", "opted_in = true");
         parses_to("account.industry = saas", "account.industry = saas");
-        parses_to("account has (role = x and r > 0)", "account has (role = x and r > 0)");
+        parses_to(
+            "account has (role = x and r > 0)",
+            "account has (role = x and r > 0)",
+        );
         parses_to("account count (r > 0) >= 2", "account count (r > 0) >= 2");
         parses_to("@hot and segment cold", "@hot and @cold");
         parses_to("all and not none", "all and not none");
@@ -807,7 +921,10 @@ mod tests {
 
     #[test]
     fn parse_rejects_long_lists() {
-        let list = (0..MAX_LIST_LEN + 1).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let list = (0..MAX_LIST_LEN + 1)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         fails_at(&format!("x in [{list}]"), "longer than the limit", 5);
     }
 
@@ -843,7 +960,10 @@ mod recovery_tests {
             })
             .collect();
         assert_eq!(names, ["a", "expect a"]);
-        let starts: Vec<usize> = errors.iter().map(|d| d.primary.as_ref().expect("located").span.start).collect();
+        let starts: Vec<usize> = errors
+            .iter()
+            .map(|d| d.primary.as_ref().expect("located").span.start)
+            .collect();
         // `(` of b; the quoted name of c is not a field; `and` in d; end of e
         assert_eq!(errors.len(), 4, "{errors:?}");
         assert_eq!(starts[0], src.find('(').unwrap());
