@@ -582,3 +582,70 @@ fn limits_malformed_and_truncated_data_is_located() {
         fails_with(&run, 2, &[&format!("error: {want}")]);
     }
 }
+
+#[test]
+fn limits_snapshot_lengths_are_checked_against_the_file() {
+    let dir = scratch();
+    small_data(dir.path(), "x");
+    let run = segq(
+        dir.path(),
+        &["index", "--data", "d", "--out", "s.segx"],
+        None,
+        false,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let good = std::fs::read(dir.path().join("s.segx")).expect("snapshot");
+    let header = |content: &[u8]| {
+        let mut file = good[..16].to_vec();
+        file.extend_from_slice(&(content.len() as u64).to_le_bytes());
+        file.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(content).to_le_bytes());
+        file.extend_from_slice(content);
+        file
+    };
+    let mut cases: Vec<(Vec<u8>, &str)> = Vec::new();
+    // a header that claims an enormous content
+    let mut huge = good.clone();
+    huge[16..24].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    cases.push((huge, "the snapshot is truncated"));
+    cases.push((good[..good.len() / 2].to_vec(), "the snapshot is truncated"));
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x40;
+    cases.push((flipped, "checksum mismatch"));
+    for (i, (bytes, want)) in cases.iter().enumerate() {
+        std::fs::write(dir.path().join("bad.segx"), bytes).expect("write");
+        let run = segq(
+            dir.path(),
+            &["count", "--data", "bad.segx", "all"],
+            None,
+            true,
+        );
+        fails_with(&run, 2, &["bad.segx", want]);
+        assert!(run.stderr.lines().count() == 1, "case {i}: {}", run.stderr);
+    }
+    // 2^64-1 written over every few bytes of the content (lengths, counts,
+    // codes, offsets), behind a valid checksum: refused as malformed, or
+    // (where the bytes were only data) loaded; never a crash or a huge
+    // allocation.
+    let content = &good[32..];
+    let (mut refused, mut loaded) = (0, 0);
+    for at in (0..content.len() - 8).step_by((content.len() / 60).max(1)) {
+        let mut c = content.to_vec();
+        c[at..at + 8].copy_from_slice(&[0xff; 8]);
+        std::fs::write(dir.path().join("bad.segx"), header(&c)).expect("write");
+        let run = segq(
+            dir.path(),
+            &["count", "--data", "bad.segx", "all"],
+            None,
+            true,
+        );
+        match run.code {
+            0 => loaded += 1,
+            _ => {
+                fails_with(&run, 2, &["bad.segx", "the snapshot is malformed"]);
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused > loaded, "{refused} refused, {loaded} loaded");
+}
