@@ -39,11 +39,20 @@ pub fn execute(plan: &Plan, store: &Store) -> RoaringBitmap {
 pub fn execute_bits(plan: &Plan, store: &Store) -> Bits {
     let mut cx = Context::new(store);
     let node = cx.prepare(plan, &store.contacts);
-    let mut out = BitsBuilder::new();
-    run_blocks(&node, store.contacts.len, |b, w| {
-        out.push_words(b, w, kernels::popcount(&w[..]) as usize);
-    });
-    out.finish()
+    let parts = par_blocks(
+        &node,
+        store.contacts.len,
+        Vec::new,
+        |out: &mut Vec<(usize, Chunk)>, b, w| out.push((b, Chunk::from_words(w))),
+    );
+    let mut chunks: Vec<(usize, Chunk)> = parts.into_iter().flatten().collect();
+    chunks.sort_unstable_by_key(|(b, _)| *b);
+    let mut out: Vec<Chunk> = Vec::new();
+    for (b, c) in chunks {
+        out.resize(b, Chunk::Empty);
+        out.push(c);
+    }
+    Bits::from_chunks(out)
 }
 
 /// Counts the contacts matching a plan, without building the result.
@@ -53,31 +62,101 @@ pub fn count(plan: &Plan, store: &Store) -> u64 {
     if let Some(n) = node.exact_count() {
         return n;
     }
-    let mut n = 0u64;
-    run_blocks(&node, store.contacts.len, |_, w| {
-        n += kernels::popcount(&w[..])
-    });
-    n
+    par_blocks(
+        &node,
+        store.contacts.len,
+        || 0u64,
+        |n, _, w| *n += kernels::popcount(&w[..]),
+    )
+    .into_iter()
+    .sum()
 }
 
 /// The matching contact rows, ascending.
 pub fn ids(plan: &Plan, store: &Store) -> Vec<u32> {
     let mut cx = Context::new(store);
     let node = cx.prepare(plan, &store.contacts);
-    let mut out: Vec<u32> = Vec::with_capacity(node.exact_count().unwrap_or(0) as usize);
-    run_blocks(&node, store.contacts.len, |b, w| {
+    let hint = node.exact_count().unwrap_or(0) as usize;
+    let push = |out: &mut Vec<u32>, b: usize, w: &Words| {
         out.reserve(kernels::popcount(&w[..]) as usize);
-        let base = (b * BLOCK_ROWS) as u32;
-        for (i, &word) in w.iter().enumerate() {
-            let mut x = word;
-            let at = base + (i as u32) * 64;
-            while x != 0 {
-                out.push(at + x.trailing_zeros());
-                x &= x - 1;
+        kernels::push_positions(&w[..], (b * BLOCK_ROWS) as u32, out);
+    };
+    let mut parts = par_blocks(&node, store.contacts.len, || Vec::with_capacity(hint), push);
+    if parts.len() == 1 {
+        return parts.pop().expect("one part");
+    }
+    // Each thread took whole blocks in rising order: merge by first row.
+    let mut runs: Vec<&[u32]> = Vec::new();
+    for p in &parts {
+        let mut start = 0;
+        while start < p.len() {
+            let block = p[start] >> 16;
+            let end = start + p[start..].partition_point(|&r| r >> 16 == block);
+            runs.push(&p[start..end]);
+            start = end;
+        }
+    }
+    runs.sort_unstable_by_key(|r| r[0]);
+    let mut out = Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
+    for r in runs {
+        out.extend_from_slice(r);
+    }
+    out
+}
+
+/// Below this estimated time, a second thread costs more than it saves.
+const PARALLEL_MIN: Duration = Duration::from_micros(400);
+
+/// Filters every block through `node` and folds the non-empty results into
+/// per-thread states. The first block is timed; when the whole table would
+/// take longer than [`PARALLEL_MIN`], a second thread joins and the two
+/// take blocks from a shared counter (so a busy core costs nothing).
+fn par_blocks<S: Send>(
+    node: &Node<'_>,
+    len: u32,
+    make: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, usize, &Words) + Sync,
+) -> Vec<S> {
+    let blocks = (len as usize).div_ceil(BLOCK_ROWS);
+    let mut first = make();
+    if matches!(node, Node::Nothing) || blocks == 0 {
+        return vec![first];
+    }
+    let next = std::sync::atomic::AtomicUsize::new(1);
+    let work = |state: &mut S| {
+        let mut m = bits::zero_words();
+        let mut pool = Pool::default();
+        loop {
+            let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if b >= blocks {
+                break;
+            }
+            fill_rows(&mut m, len, b);
+            filter(node, b, &mut m, &mut pool);
+            if m.iter().any(|&x| x != 0) {
+                visit(state, b, &m);
             }
         }
-    });
-    out
+    };
+    let started = Instant::now();
+    run_block_range(node, len, 0..1, |b, w| visit(&mut first, b, w));
+    let estimate = started.elapsed() * blocks as u32;
+    if blocks < 8 || estimate < PARALLEL_MIN {
+        work(&mut first);
+        return vec![first];
+    }
+    std::thread::scope(|s| {
+        let helper = s.spawn(|| {
+            let mut state = make();
+            work(&mut state);
+            state
+        });
+        work(&mut first);
+        match helper.join() {
+            Ok(other) => vec![first, other],
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// Filters each block's rows through `node`, handing non-empty results to `sink`.

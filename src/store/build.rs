@@ -13,13 +13,33 @@ use super::{Column, ColumnData, Table};
 use crate::schema::{parse_bool, parse_float, parse_int, FieldSpec, FieldType, Inference};
 use crate::time;
 use ahash::AHashSet;
-use roaring::RoaringBitmap;
 
 /// One input cell: CSV gives text; JSON may give a list for a set field.
 #[derive(Debug, Clone, Copy)]
 pub enum CellIn<'a> {
     Text(&'a str),
     List(&'a [String]),
+}
+
+/// What [`TableBuilder::push_batch`] met first, in the order `push_row`
+/// checks a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BatchErrorKind {
+    /// a `ref` cell naming no account
+    Account,
+    /// a cell whose value does not fit its column
+    Value,
+    /// a missing or repeated key
+    Key,
+}
+
+/// A bad cell of a batch: its row within the batch and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchError {
+    pub row: usize,
+    pub column: usize,
+    pub kind: BatchErrorKind,
+    pub message: String,
 }
 
 /// A cell that does not fit its column.
@@ -95,31 +115,36 @@ impl Dict {
     }
 }
 
-/// Int keys seen so far: a bitmap for the usual non-negative ids.
+/// Int keys seen so far: a plain bitset for the usual small non-negative
+/// ids (at most 32 MiB of it), a hash set for any other.
 #[derive(Debug, Default)]
 struct IntKeys {
-    small: RoaringBitmap,
+    small: Vec<u64>,
     other: AHashSet<i64>,
 }
 
 impl IntKeys {
+    const SMALL: i64 = 1 << 28;
+
     fn contains(&self, k: i64) -> bool {
-        match u32::try_from(k) {
-            Ok(k) => self.small.contains(k),
-            Err(_) => self.other.contains(&k),
+        if (0..Self::SMALL).contains(&k) {
+            self.small
+                .get(k as usize / 64)
+                .is_some_and(|w| w >> (k % 64) & 1 == 1)
+        } else {
+            self.other.contains(&k)
         }
     }
 
     fn insert(&mut self, k: i64) {
-        match u32::try_from(k) {
-            Ok(k) => {
-                if self.small.try_push(k).is_err() {
-                    self.small.insert(k);
-                }
+        if (0..Self::SMALL).contains(&k) {
+            let w = k as usize / 64;
+            if w >= self.small.len() {
+                self.small.resize((w + 1).next_power_of_two(), 0);
             }
-            Err(_) => {
-                self.other.insert(k);
-            }
+            self.small[w] |= 1 << (k % 64);
+        } else {
+            self.other.insert(k);
         }
     }
 }
@@ -297,6 +322,146 @@ impl TableBuilder {
         }
     }
 
+    /// Checks a parsed key cell (present, not seen before) and records it.
+    fn check_key(&mut self, k: usize, parsed: &Parsed<'_>, cell: CellIn<'_>) -> Result<(), String> {
+        let fresh = match parsed {
+            Parsed::Missing => return Err(format!("the key `{}` is missing", self.names[k])),
+            Parsed::Key(v) => !self.int_keys.contains(*v),
+            Parsed::Code(_) => match cell {
+                CellIn::Text(t) => !self.text_keys.contains(t),
+                CellIn::List(_) => true,
+            },
+            // An undeclared dictionary holds exactly the keys seen so far.
+            Parsed::Text(t) => match &self.builders[k] {
+                Builder::Dict {
+                    dict,
+                    declared: false,
+                }
+                | Builder::Infer { dict, .. } => !dict.contains(t),
+                _ => !self.text_keys.contains(*t),
+            },
+            _ => true,
+        };
+        if !fresh {
+            return Err(format!("duplicate key {}", cell_text(cell)));
+        }
+        match (parsed, &self.builders[k]) {
+            (Parsed::Key(v), _) => self.int_keys.insert(*v),
+            (
+                Parsed::Text(_),
+                Builder::Dict {
+                    declared: false, ..
+                }
+                | Builder::Infer { .. },
+            ) => {}
+            (Parsed::Text(t), _) => {
+                self.text_keys.insert(t.to_string());
+            }
+            (Parsed::Code(_), _) => {
+                if let CellIn::Text(t) = cell {
+                    self.text_keys.insert(t.to_string());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The `ref` check of one cell: the code it already has, if any.
+    fn check_ref(&self, i: usize, cell: CellIn<'_>) -> Result<Option<u32>, String> {
+        let (Some(keys), CellIn::Text(t), Builder::Dict { dict, .. }) =
+            (&self.ref_keys, cell, &self.builders[i])
+        else {
+            return Ok(None);
+        };
+        let trimmed = t.trim();
+        if trimmed.is_empty() {
+            return Ok(None);
+        }
+        match dict.find(t, DictColumn::hash(t)) {
+            Some(c) => Ok(Some(c)),
+            None if keys.contains(trimmed) => Ok(None),
+            None => Err(format!("refers to unknown account {trimmed:?}")),
+        }
+    }
+
+    /// Appends `rows` rows column by column — one column's cells in a tight
+    /// loop, several times faster than [`TableBuilder::push_row`] — where
+    /// `cell(r, i)` is row `r`'s cell of column `i`. Unlike `push_row`, a
+    /// bad cell does not leave its row out: after an error the builder holds
+    /// part of the batch and must be dropped. The error is the one
+    /// `push_row` would have met first: the earliest row, and in it an
+    /// unknown account before a bad value before a bad key.
+    pub fn push_batch<'a>(
+        &mut self,
+        rows: usize,
+        cell: impl Fn(usize, usize) -> CellIn<'a>,
+    ) -> Result<(), BatchError> {
+        if self.len as u64 + rows as u64 > MAX_ROWS as u64 {
+            return Err(BatchError {
+                row: 0,
+                column: 0,
+                kind: BatchErrorKind::Value,
+                message: format!("table `{}` is full ({MAX_ROWS} rows)", self.name),
+            });
+        }
+        let mut first: Option<BatchError> = None;
+        for i in 0..self.builders.len() {
+            let limit = first.as_ref().map_or(rows, |e| e.row + 1);
+            let is_ref = self.ref_keys.is_some() && self.ref_columns.contains(&i);
+            for r in 0..limit {
+                let c = cell(r, i);
+                let mut fail = |kind: BatchErrorKind, message: String| {
+                    let e = BatchError {
+                        row: r,
+                        column: i,
+                        kind,
+                        message,
+                    };
+                    if first
+                        .as_ref()
+                        .is_none_or(|f| (e.row, e.kind) < (f.row, f.kind))
+                    {
+                        first = Some(e);
+                    }
+                };
+                if is_ref {
+                    match self.check_ref(i, c) {
+                        Ok(known) => self.known[i] = known,
+                        Err(m) => {
+                            fail(BatchErrorKind::Account, m);
+                            break;
+                        }
+                    }
+                }
+                let p = match self.parse(i, c) {
+                    Ok(p) => p,
+                    Err(m) => {
+                        fail(BatchErrorKind::Value, m);
+                        break;
+                    }
+                };
+                if self.key == Some(i) {
+                    if let Err(m) = self.check_key(i, &p, c) {
+                        fail(BatchErrorKind::Key, m);
+                        break;
+                    }
+                }
+                append(&mut self.builders[i], self.len + r as u32, p);
+            }
+            if is_ref {
+                self.known[i] = None;
+            }
+        }
+        match first {
+            Some(e) => Err(e),
+            None => {
+                self.len += rows as u32;
+                Ok(())
+            }
+        }
+    }
+
     /// Parses and appends one row, or rejects it whole.
     pub fn push_row(&mut self, cells: &[CellIn<'_>]) -> Result<(), CellError> {
         debug_assert_eq!(cells.len(), self.builders.len());
@@ -306,28 +471,11 @@ impl TableBuilder {
                 message: format!("table `{}` is full ({MAX_ROWS} rows)", self.name),
             });
         }
-        if let Some(keys) = &self.ref_keys {
-            for &i in &self.ref_columns {
-                self.known[i] = None;
-                let (CellIn::Text(t), Builder::Dict { dict, .. }) = (cells[i], &self.builders[i])
-                else {
-                    continue;
-                };
-                let trimmed = t.trim();
-                if trimmed.is_empty() {
-                    continue;
-                }
-                match dict.find(t, DictColumn::hash(t)) {
-                    Some(c) => self.known[i] = Some(c),
-                    None if keys.contains(trimmed) => {}
-                    None => {
-                        return Err(CellError {
-                            column: i,
-                            message: format!("refers to unknown account {trimmed:?}"),
-                        })
-                    }
-                }
-            }
+        for j in 0..self.ref_columns.len() {
+            let i = self.ref_columns[j];
+            self.known[i] = self
+                .check_ref(i, cells[i])
+                .map_err(|message| CellError { column: i, message })?;
         }
         let mut parsed = Vec::with_capacity(cells.len());
         for (i, cell) in cells.iter().enumerate() {
@@ -337,54 +485,8 @@ impl TableBuilder {
             parsed.push(p);
         }
         if let Some(k) = self.key {
-            let fresh = match &parsed[k] {
-                Parsed::Missing => {
-                    return Err(CellError {
-                        column: k,
-                        message: format!("the key `{}` is missing", self.names[k]),
-                    })
-                }
-                Parsed::Key(v) => !self.int_keys.contains(*v),
-                Parsed::Code(_) => match cells[k] {
-                    CellIn::Text(t) => !self.text_keys.contains(t),
-                    CellIn::List(_) => true,
-                },
-                // An undeclared dictionary holds exactly the keys seen so far.
-                Parsed::Text(t) => match &self.builders[k] {
-                    Builder::Dict {
-                        dict,
-                        declared: false,
-                    }
-                    | Builder::Infer { dict, .. } => !dict.contains(t),
-                    _ => !self.text_keys.contains(*t),
-                },
-                _ => true,
-            };
-            if !fresh {
-                return Err(CellError {
-                    column: k,
-                    message: format!("duplicate key {}", cell_text(cells[k])),
-                });
-            }
-            match (&parsed[k], &self.builders[k]) {
-                (Parsed::Key(v), _) => self.int_keys.insert(*v),
-                (
-                    Parsed::Text(_),
-                    Builder::Dict {
-                        declared: false, ..
-                    }
-                    | Builder::Infer { .. },
-                ) => {}
-                (Parsed::Text(t), _) => {
-                    self.text_keys.insert(t.to_string());
-                }
-                (Parsed::Code(_), _) => {
-                    if let CellIn::Text(t) = cells[k] {
-                        self.text_keys.insert(t.to_string());
-                    }
-                }
-                _ => {}
-            }
+            self.check_key(k, &parsed[k], cells[k])
+                .map_err(|message| CellError { column: k, message })?;
         }
         let row = self.len;
         for (b, p) in self.builders.iter_mut().zip(parsed) {
@@ -437,7 +539,12 @@ impl TableBuilder {
             }
             CellIn::Text(t) => t,
         };
-        if text.trim().is_empty() {
+        // Most cells start and end with a visible ASCII character.
+        let blank = match (text.as_bytes().first(), text.as_bytes().last()) {
+            (Some(&a), Some(&z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => false,
+            _ => text.trim().is_empty(),
+        };
+        if blank {
             return Ok(Parsed::Missing);
         }
         match builder {

@@ -6,7 +6,7 @@
 //! is loaded, unless `skip_bad_rows` is set: then each rejected row is
 //! counted and the first few are listed in the [`LoadReport`].
 
-use super::build::{CellIn, TableBuilder};
+use super::build::{BatchErrorKind, CellIn, TableBuilder};
 use super::column::MISSING;
 use super::{AccountLink, ColumnData, Store, Table};
 use crate::schema::{normalize_header, parse_schema, FieldSpec, FieldType, Schema, TableSchema};
@@ -738,6 +738,287 @@ fn read_csv(
     let _ = tx.send(CsvRead::Batch(batch));
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests take the two-thread path on small files.
+    static FORCE_PARALLEL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn force_parallel() -> bool {
+    #[cfg(test)]
+    {
+        FORCE_PARALLEL.with(|f| f.get())
+    }
+    #[cfg(not(test))]
+    {
+        false
+    }
+}
+
+/// The first error one column group met, ranked the way the one-thread
+/// loader meets errors in a row: the record itself, then UTF-8, then an
+/// unknown account, then a cell's value, then the key.
+#[derive(Debug)]
+struct GroupError {
+    line: u64,
+    class: u8,
+    column: Option<usize>,
+    message: String,
+}
+
+/// Builds a CSV table with two threads, each parsing and indexing half of
+/// the columns of every record (both see every record). Only used when a
+/// bad row stops the load: then the rows past the first error do not
+/// matter, and the error reported is the one a single thread would meet.
+fn build_csv_parallel(
+    name: &str,
+    columns: &[(String, Option<FieldSpec>)],
+    key: Option<usize>,
+    ctx: &mut Ctx<'_>,
+    rx: &std::sync::mpsc::Receiver<CsvRead>,
+    used: &std::sync::mpsc::Sender<CsvBatch>,
+) -> Result<Table, LoadError> {
+    let width = columns.len();
+    // Two groups of similar work, heaviest columns first.
+    let weight = |spec: &Option<FieldSpec>| match spec.as_ref().map(|s| &s.ty) {
+        None | Some(FieldType::String) | Some(FieldType::Ref) | Some(FieldType::Set) => 4,
+        Some(FieldType::DateTime) | Some(FieldType::Date) | Some(FieldType::Float) => 3,
+        Some(FieldType::Int) | Some(FieldType::Enum { .. }) => 2,
+        Some(FieldType::Bool) => 1,
+    };
+    let mut order: Vec<usize> = (0..width).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(weight(&columns[i].1)));
+    let mut groups: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
+    let mut loads = [0u32; 2];
+    for i in order {
+        let g = if loads[0] <= loads[1] { 0 } else { 1 };
+        loads[g] += weight(&columns[i].1);
+        groups[g].push(i);
+    }
+    groups[0].sort_unstable();
+    groups[1].sort_unstable();
+    let account_keys = ctx.account_keys.take();
+    let make = |g: &[usize]| {
+        let cols: Vec<(String, Option<FieldSpec>)> =
+            g.iter().map(|&i| columns[i].clone()).collect();
+        let has_ref = cols
+            .iter()
+            .any(|(_, s)| s.as_ref().is_some_and(|s| s.ty == FieldType::Ref));
+        let mut b = TableBuilder::new(name, cols, key.and_then(|k| g.iter().position(|&i| i == k)));
+        if let (true, Some(keys)) = (has_ref, &account_keys) {
+            b.set_ref_keys(keys.clone());
+        }
+        b
+    };
+    let mut builders = [make(&groups[0]), make(&groups[1])];
+    let (tx0, rx0) = std::sync::mpsc::sync_channel::<std::sync::Arc<CsvBatch>>(4);
+    let (tx1, rx1) = std::sync::mpsc::sync_channel::<std::sync::Arc<CsvBatch>>(4);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<std::sync::Arc<CsvBatch>>();
+    let [b0, b1] = &mut builders;
+    let (g0, g1) = (&groups[0], &groups[1]);
+    let outcome: Result<[Result<(), GroupError>; 2], LoadError> = std::thread::scope(|s| {
+        let d0 = done_tx.clone();
+        let d1 = done_tx;
+        let total = ctx.total;
+        let h0 = s.spawn(move || build_group(b0, g0, width, total, rx0, d0));
+        let h1 = s.spawn(move || build_group(b1, g1, width, total, rx1, d1));
+        let mut last_progress = 0u64;
+        let mut fatal = None;
+        for msg in rx.iter() {
+            let batch = match msg {
+                CsvRead::Batch(b) => b,
+                CsvRead::Fatal(e) => {
+                    fatal = Some(e);
+                    break;
+                }
+                CsvRead::Header(_) => continue,
+            };
+            let byte = batch.items.iter().rev().find_map(|i| match i {
+                CsvItem::Row { byte, .. } => Some(*byte),
+                CsvItem::Bad { .. } => None,
+            });
+            let shared = std::sync::Arc::new(batch);
+            if tx0.send(shared.clone()).is_err() || tx1.send(shared).is_err() {
+                break;
+            }
+            // Batches both groups are done with go back to the reader.
+            while let Ok(b) = done_rx.try_recv() {
+                if let Ok(b) = std::sync::Arc::try_unwrap(b) {
+                    let _ = used.send(b);
+                }
+            }
+            if let (Some(progress), Some(byte)) = (ctx.opts.progress, byte) {
+                if byte - last_progress > 1 << 22 {
+                    last_progress = byte;
+                    progress(byte, ctx.total);
+                }
+            }
+        }
+        drop(tx0);
+        drop(tx1);
+        let r0 = h0.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let r1 = h1.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        match fatal {
+            Some(e) => Err(e),
+            None => Ok([r0, r1]),
+        }
+    });
+    let [r0, r1] = outcome?;
+    let first = [r0.err(), r1.err()]
+        .into_iter()
+        .flatten()
+        .min_by_key(|e| (e.line, e.class, e.column));
+    if let Some(e) = first {
+        return Err(LoadError::at(
+            ctx.path,
+            e.line,
+            e.column.map(|c| c + 1),
+            e.message,
+        ));
+    }
+    let [b0, b1] = builders;
+    let (t0, t1) = std::thread::scope(|s| {
+        let h = s.spawn(move || b1.finish());
+        let t0 = b0.finish();
+        (
+            t0,
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    let len = t0.len;
+    debug_assert_eq!(len, t1.len);
+    let mut parts: Vec<Option<(super::Column, String)>> = (0..width).map(|_| None).collect();
+    for (t, g) in [(t0, &groups[0]), (t1, &groups[1])] {
+        for ((c, sep), &i) in t.columns.into_iter().zip(t.separators).zip(g.iter()) {
+            parts[i] = Some((c, sep));
+        }
+    }
+    let (columns, separators): (Vec<_>, Vec<_>) = parts
+        .into_iter()
+        .map(|p| p.expect("every column built"))
+        .unzip();
+    Ok(Table {
+        name: name.to_string(),
+        len,
+        columns,
+        key,
+        all: super::bits::Bits::all(len).to_roaring(),
+        separators,
+    })
+}
+
+/// One column group of [`build_csv_parallel`]: the group's cells of every
+/// record, a batch at a time, until the first error.
+fn build_group(
+    builder: &mut TableBuilder,
+    group: &[usize],
+    width: usize,
+    total: u64,
+    rx: std::sync::mpsc::Receiver<std::sync::Arc<CsvBatch>>,
+    done: std::sync::mpsc::Sender<std::sync::Arc<CsvBatch>>,
+) -> Result<(), GroupError> {
+    let mut sized = false;
+    let mut lines: Vec<u64> = Vec::new();
+    for batch in rx.iter() {
+        // One UTF-8 check for the batch; fields are then sliced from it.
+        let text = std::str::from_utf8(&batch.data).ok();
+        let field_bytes = |f: usize| {
+            let start = if f == 0 {
+                0
+            } else {
+                batch.ends[f - 1] as usize
+            };
+            start..batch.ends[f] as usize
+        };
+        let field = |f: usize| -> Option<&str> {
+            let range = field_bytes(f);
+            match text {
+                Some(t) => t.get(range),
+                None => std::str::from_utf8(&batch.data[range]).ok(),
+            }
+        };
+        let mut cells: Vec<CellIn<'_>> = Vec::with_capacity(batch.items.len() * group.len());
+        lines.clear();
+        let mut stop: Option<GroupError> = None;
+        let mut next = 0usize;
+        for item in &batch.items {
+            let (line, n) = match item {
+                CsvItem::Bad { line, message } => {
+                    stop = Some(GroupError {
+                        line: *line,
+                        class: 0,
+                        column: None,
+                        message: message.clone(),
+                    });
+                    break;
+                }
+                CsvItem::Row { line, fields, .. } => (*line, *fields as usize),
+            };
+            let first = next;
+            next += n;
+            if n != width {
+                stop = Some(GroupError {
+                    line,
+                    class: 0,
+                    column: Some(n.min(width)),
+                    message: format!("expected {width} fields, found {n}"),
+                });
+                break;
+            }
+            let before = cells.len();
+            for &c in group {
+                match field(first + c) {
+                    Some(t) => cells.push(CellIn::Text(t)),
+                    None => break,
+                }
+            }
+            if cells.len() - before < group.len() {
+                // The one-thread loader reports the row's first such field.
+                let c = (0..width)
+                    .find(|&i| field(first + i).is_none())
+                    .unwrap_or(0);
+                cells.truncate(before);
+                stop = Some(GroupError {
+                    line,
+                    class: 1,
+                    column: Some(c),
+                    message: "not valid UTF-8".into(),
+                });
+                break;
+            }
+            lines.push(line);
+        }
+        let k = group.len();
+        if let Err(e) = builder.push_batch(lines.len(), |r, i| cells[r * k + i]) {
+            let name = &builder.column_names()[e.column];
+            let (class, message) = match e.kind {
+                BatchErrorKind::Account => (2, format!("`{name}` {}", e.message)),
+                BatchErrorKind::Value => (3, format!("`{name}`: {}", e.message)),
+                BatchErrorKind::Key => (4, format!("`{name}`: {}", e.message)),
+            };
+            return Err(GroupError {
+                line: lines[e.row],
+                class,
+                column: Some(group[e.column]),
+                message,
+            });
+        }
+        if let Some(e) = stop {
+            return Err(e);
+        }
+        if !sized && !batch.items.is_empty() && total > 0 {
+            // The first records say how many the file holds, roughly.
+            sized = true;
+            let bytes = batch.data.len() + batch.ends.len() + 1;
+            let rows = (total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
+            builder.reserve(rows.min(super::build::MAX_ROWS as usize));
+        }
+        drop(cells);
+        let _ = done.send(batch);
+    }
+    Ok(())
+}
+
 /// The building half of [`load_csv`].
 fn build_csv(
     name: &str,
@@ -753,6 +1034,10 @@ fn build_csv(
         _ => return Err(LoadError::file(path, "the CSV reader stopped unexpectedly")),
     };
     let (columns, key) = plan_columns(path, &headers, ts, ctx.account_keys.is_some(), ctx.report)?;
+    if !ctx.opts.skip_bad_rows && columns.len() >= 2 && (ctx.total >= 32 << 20 || force_parallel())
+    {
+        return build_csv_parallel(name, &columns, key, ctx, rx, used);
+    }
     let mut builder = TableBuilder::new(name, columns.clone(), key);
     if let Some(keys) = ctx.account_keys.take() {
         builder.set_ref_keys(keys);
@@ -1415,5 +1700,92 @@ mod jsonl_set_tests {
                 "row {row}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::*;
+
+    /// Loads `dir` on one thread and on two (column groups): the same
+    /// table, or the same error.
+    fn both(dir: &Path) -> (Result<Store, LoadError>, Result<Store, LoadError>) {
+        let one = load_path(dir, &LoadOptions::default()).map(|(s, _)| s);
+        FORCE_PARALLEL.with(|f| f.set(true));
+        let two = load_path(dir, &LoadOptions::default()).map(|(s, _)| s);
+        FORCE_PARALLEL.with(|f| f.set(false));
+        (one, two)
+    }
+
+    #[test]
+    fn ingest_two_threads_build_the_same_table_and_meet_the_same_first_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(
+            p.join("schema.toml"),
+            "[contacts]\nkey = \"id\"\n[contacts.fields]\nid = \"int\"\nscore = \"int\"\nrole = { type = \"enum\", values = [\"a\", \"b\"] }\naccount_id = { type = \"ref\", table = \"accounts\" }\n",
+        )
+        .unwrap();
+        std::fs::write(p.join("accounts.csv"), "id,name\nx,X\ny,Y\n").unwrap();
+        let good: Vec<String> = (1..=300)
+            .map(|i| {
+                format!(
+                    "{i},{},{},{},note {i}",
+                    i % 7,
+                    ["a", "b"][i % 2],
+                    ["x", "y", ""][i % 3]
+                )
+            })
+            .collect();
+        let file = |rows: &[String]| {
+            let mut t = String::from("id,score,role,account_id,note\n");
+            for r in rows {
+                t.push_str(r);
+                t.push('\n');
+            }
+            std::fs::write(p.join("contacts.csv"), t).unwrap();
+        };
+        file(&good);
+        let (one, two) = both(p);
+        let (one, two) = (one.unwrap(), two.unwrap());
+        assert_eq!(one.contacts.len, two.contacts.len);
+        for (a, b) in one.contacts.columns.iter().zip(&two.contacts.columns) {
+            assert_eq!(a.name, b.name);
+            for r in 0..one.contacts.len {
+                assert_eq!(a.cell(r), b.cell(r));
+            }
+        }
+        assert_eq!(one.link.unwrap().account_of, two.link.unwrap().account_of);
+        // Each damage below comes on its own; the one-thread error is the reference.
+        let damages: Vec<Vec<(usize, String)>> = vec![
+            vec![(40, "41,x,a,x,n".into()), (30, "30,1,a,x,n".into())],
+            vec![(50, "51,zz,a,nope,n".into())],
+            vec![(50, "51,zz,c,x,n".into())],
+            vec![(60, "61,3,c,x,n".into()), (61, "62,3".into())],
+            vec![(70, "70,1,a,x,n".into()), (70, "71,1,z,x,n".into())],
+            vec![(80, ",1,a,x,n".into())],
+            vec![(90, "91,1,a,q,n".into()), (95, "96,q,a,x,n".into())],
+        ];
+        for damage in damages {
+            let mut rows = good.clone();
+            for (at, row) in &damage {
+                rows[*at] = row.clone();
+            }
+            file(&rows);
+            let (one, two) = both(p);
+            assert_eq!(
+                one.unwrap_err().to_string(),
+                two.unwrap_err().to_string(),
+                "{damage:?}"
+            );
+        }
+        // Invalid UTF-8 after a bad value in the same row: UTF-8 is named.
+        let mut bytes = b"id,score,role,account_id,note\n1,2,a,x,n\n2,z,a,x,\xff\n".to_vec();
+        bytes.extend_from_slice(b"3,1,a,x,n\n");
+        std::fs::write(p.join("contacts.csv"), &bytes).unwrap();
+        let (one, two) = both(p);
+        let (one, two) = (one.unwrap_err().to_string(), two.unwrap_err().to_string());
+        assert!(one.contains("not valid UTF-8"), "{one}");
+        assert_eq!(one, two);
     }
 }

@@ -84,6 +84,37 @@ macro_rules! define_kernels {
                 a[i] &= acc;
             }
         }
+
+        /// Appends `base + i` for every set bit `i` of `w`, ascending.
+        /// Branch-free per word: eight positions are written whatever the
+        /// word holds and the length moves by its popcount, so sparse
+        /// words (half of them empty) cost no mispredicted branches.
+        $(#[$attr])*
+        pub fn push_positions(w: &[u64], base: u32, out: &mut Vec<u32>) {
+            let mut buf = [0u32; 128];
+            let mut n = 0usize;
+            for (i, &word) in w.iter().enumerate() {
+                let at = base.wrapping_add((i as u32) * 64);
+                let count = word.count_ones() as usize;
+                let mut x = word;
+                for k in 0..8 {
+                    buf[n + k] = at.wrapping_add(x.trailing_zeros());
+                    x &= x.wrapping_sub(1);
+                }
+                let mut k = 8;
+                while x != 0 {
+                    buf[n + k] = at.wrapping_add(x.trailing_zeros());
+                    x &= x - 1;
+                    k += 1;
+                }
+                n += count;
+                if n >= 64 {
+                    out.extend_from_slice(&buf[..n]);
+                    n = 0;
+                }
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
     };
 }
 
@@ -215,6 +246,12 @@ pub fn and_andnot_assign(a: &mut [u64], b: &[u64], c: &[u64]) {
     dispatch!(and_andnot_assign(a, b, c))
 }
 
+/// Appends `base + i` for every set bit `i` of `w`, ascending.
+#[inline]
+pub fn push_positions(w: &[u64], base: u32, out: &mut Vec<u32>) {
+    dispatch!(push_positions(w, base, out))
+}
+
 /// `a &= s[0] | s[1] | …` in one pass (up to 8 sources; more are folded first).
 pub fn and_any_assign(a: &mut [u64], s: &[&[u64]]) {
     match s {
@@ -303,5 +340,16 @@ mod tests {
             );
         }
         assert!(!instruction_set().is_empty());
+        let mut got = Vec::new();
+        push_positions(&a, 1 << 16, &mut got);
+        let mut want = Vec::new();
+        for (i, w) in a.iter().enumerate() {
+            for bit in 0..64 {
+                if w >> bit & 1 == 1 {
+                    want.push((1 << 16) + (i * 64 + bit) as u32);
+                }
+            }
+        }
+        assert_eq!(got, want);
     }
 }

@@ -73,6 +73,12 @@ pub fn write(store: &Store, path: &Path) -> std::io::Result<()> {
     let file = tmp.as_file_mut();
     file.seek(std::io::SeekFrom::Start(0))?;
     file.write_all(&header(len, hash))?;
+    // tempfile creates files readable by the owner only; a snapshot is data.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     file.sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     if let Ok(d) = std::fs::File::open(dir) {
@@ -184,8 +190,15 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
 pub fn from_bytes(bytes: &[u8]) -> Result<Store, String> {
     let (len, hash) = check_header(bytes, bytes.len() as u64)?;
     let mut content = &bytes[HEADER..];
+    // All of it is at hand: check the sum before parsing anything.
+    if xxhash_rust::xxh3::xxh3_64(content) != hash {
+        return Err(CORRUPTED.into());
+    }
     read_content(&mut content, len, hash)
 }
+
+const CORRUPTED: &str =
+    "the snapshot is corrupted (checksum mismatch); rebuild it with `segq index`";
 
 /// Parses `len` bytes of content whose XXH3 must be `hash`. Every length
 /// is checked against the bytes that remain before anything is allocated;
@@ -207,9 +220,7 @@ fn read_content(src: &mut dyn Read, len: u64, hash: u64) -> Result<Store, String
     // Hash whatever was not parsed, so a damaged file is named as such.
     let _ = r.skip_rest();
     if r.hasher.digest() != hash {
-        return Err(
-            "the snapshot is corrupted (checksum mismatch); rebuild it with `segq index`".into(),
-        );
+        return Err(CORRUPTED.into());
     }
     parsed.map_err(|e| format!("the snapshot is malformed: {e}"))
 }
