@@ -62,14 +62,60 @@ enum Parsed<'a> {
     Members(Vec<&'a str>),
 }
 
-/// Distinct values in one buffer, a hash table of their codes (hashed as
-/// [`DictColumn`] hashes, so the column reuses the table), and a packed
-/// code per row.
+/// Distinct values in one buffer, a hash table of their codes, and a
+/// packed code per row.
+///
+/// Each table entry holds 32 bits of the value's hash beside its code
+/// (`hash << 32 | code`), so neither a probe that meets another value nor
+/// a resize reads the values themselves: with millions of distinct values
+/// (emails) those reads are cache misses and cost most of the load.
+///
+/// Values that are small non-negative integers written canonically (`0`,
+/// `7`, `215827`; not `007` or `+7`) are also found through `ints`, a
+/// plain array from the integer to its code: account ids in a `ref`
+/// column then cost an array read instead of three cache misses.
 #[derive(Default)]
 struct Dict {
     values: Strings,
-    table: hashbrown::HashTable<u32>,
+    table: hashbrown::HashTable<u64>,
     codes: Codes,
+    /// `ints[n]` is the code of the value `n` plus one, or 0 when unknown.
+    ints: Vec<u32>,
+}
+
+/// Integers up to this are kept in a [`Dict`]'s array (16 MiB at most).
+const DICT_INTS: usize = 1 << 22;
+
+/// The value as an index into [`Dict::ints`]: only the canonical decimal
+/// form of an integer below [`DICT_INTS`], so text and integer correspond
+/// one to one.
+#[inline]
+fn small_int(v: &str) -> Option<usize> {
+    let b = v.as_bytes();
+    if b.is_empty() || b.len() > 7 || (b[0] == b'0' && b.len() > 1) {
+        return None;
+    }
+    let mut n = 0usize;
+    for &d in b {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (d - b'0') as usize;
+    }
+    (n < DICT_INTS).then_some(n)
+}
+
+/// The 32 bits of a value's hash a [`Dict`] entry keeps.
+#[inline]
+fn tag(v: &str) -> u32 {
+    (DictColumn::hash(v) >> 32) as u32
+}
+
+/// The table hash of an entry, from its kept bits alone (spread over 64
+/// bits so the table's control bytes get well-mixed top bits).
+#[inline]
+fn entry_hash(tag: u32) -> u64 {
+    (tag as u64 | 1 << 32).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl std::fmt::Debug for Dict {
@@ -87,27 +133,62 @@ impl Dict {
         d
     }
 
-    fn find(&self, v: &str, hash: u64) -> Option<u32> {
+    fn find(&self, v: &str) -> Option<u32> {
+        if let Some(n) = small_int(v) {
+            if let Some(&c) = self.ints.get(n).filter(|&&c| c != 0) {
+                return Some(c - 1);
+            }
+        }
+        self.find_tagged(v, tag(v))
+    }
+
+    #[inline]
+    fn find_tagged(&self, v: &str, tag: u32) -> Option<u32> {
         self.table
-            .find(hash, |&c| self.values.is(c as usize, v))
-            .copied()
+            .find(entry_hash(tag), |&e| {
+                (e >> 32) as u32 == tag && self.values.is(e as u32 as usize, v)
+            })
+            .map(|&e| e as u32)
     }
 
     fn contains(&self, v: &str) -> bool {
-        self.find(v, DictColumn::hash(v)).is_some()
+        self.find(v).is_some()
+    }
+
+    /// Room for `n` more distinct values without a resize.
+    fn reserve_table(&mut self, n: usize) {
+        self.table.reserve(n, |&e| entry_hash((e >> 32) as u32));
     }
 
     /// The value's code, and whether it is new.
     fn code_new(&mut self, v: &str) -> (u32, bool) {
-        let hash = DictColumn::hash(v);
-        if let Some(c) = self.find(v, hash) {
-            return (c, false);
+        let int = small_int(v);
+        if let Some(n) = int {
+            if let Some(&c) = self.ints.get(n).filter(|&&c| c != 0) {
+                return (c - 1, false);
+            }
         }
-        let c = self.values.push(v);
-        let values = &self.values;
-        self.table
-            .insert_unique(hash, c, |&x| DictColumn::hash(&values[x as usize]));
-        (c, true)
+        let t = tag(v);
+        let (c, new) = match self.find_tagged(v, t) {
+            Some(c) => (c, false),
+            None => {
+                let c = self.values.push(v);
+                self.table
+                    .insert_unique(entry_hash(t), (t as u64) << 32 | c as u64, |&e| {
+                        entry_hash((e >> 32) as u32)
+                    });
+                (c, true)
+            }
+        };
+        if let Some(n) = int {
+            if self.ints.len() <= n {
+                // Grow geometrically, up to the cap.
+                let len = (n + 1).max(self.ints.len() * 2).min(DICT_INTS);
+                self.ints.resize(len, 0);
+            }
+            self.ints[n] = c + 1;
+        }
+        (c, new)
     }
 
     fn code(&mut self, v: &str) -> u32 {
@@ -192,6 +273,14 @@ pub struct TableBuilder {
     /// The `ref` columns, and per column the code a pre-check found.
     ref_columns: Vec<usize>,
     known: Vec<Option<u32>>,
+    /// Time spent on each column's cells (kept when tracing).
+    spent: Vec<std::time::Duration>,
+}
+
+/// Whether `SEGQ_TRACE` asks for timings of the load on stderr.
+pub fn tracing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SEGQ_TRACE").is_some())
 }
 
 /// Rows a table may hold: row numbers are u32 and `u32::MAX` marks "none".
@@ -259,6 +348,7 @@ impl TableBuilder {
             ref_keys: None,
             ref_columns: Vec::new(),
             known: Vec::new(),
+            spent: Vec::new(),
         }
     }
 
@@ -306,9 +396,12 @@ impl TableBuilder {
                             distinct,
                             distinct * dict.values.text_len() / dict.values.len().max(1),
                         );
-                        let values = &dict.values;
-                        dict.table
-                            .reserve(distinct, |&x| DictColumn::hash(&values[x as usize]));
+                        // The first rows cannot tell a column of distinct
+                        // values (emails) from one of many repeated ones
+                        // (account ids): a table sized for every row would
+                        // turn the latter's lookups into cache misses. Grow
+                        // past a million by resizing, which is cheap here.
+                        dict.reserve_table(distinct.min(1 << 20));
                     }
                 }
                 Builder::Set {
@@ -378,7 +471,7 @@ impl TableBuilder {
         if trimmed.is_empty() {
             return Ok(None);
         }
-        match dict.find(t, DictColumn::hash(t)) {
+        match dict.find(t) {
             Some(c) => Ok(Some(c)),
             None if keys.contains(trimmed) => Ok(None),
             None => Err(format!("refers to unknown account {trimmed:?}")),
@@ -406,7 +499,13 @@ impl TableBuilder {
             });
         }
         let mut first: Option<BatchError> = None;
+        let trace = tracing();
+        if trace {
+            self.spent
+                .resize(self.builders.len(), std::time::Duration::ZERO);
+        }
         for i in 0..self.builders.len() {
+            let started = trace.then(std::time::Instant::now);
             let limit = first.as_ref().map_or(rows, |e| e.row + 1);
             let is_ref = self.ref_keys.is_some() && self.ref_columns.contains(&i);
             for r in 0..limit {
@@ -451,6 +550,9 @@ impl TableBuilder {
             }
             if is_ref {
                 self.known[i] = None;
+            }
+            if let Some(t) = started {
+                self.spent[i] += t.elapsed();
             }
         }
         match first {
@@ -553,7 +655,7 @@ impl TableBuilder {
                 if let Some(c) = self.known.get(i).copied().flatten() {
                     Ok(Parsed::Code(c))
                 } else if *declared {
-                    match dict.find(text, DictColumn::hash(text)) {
+                    match dict.find(text) {
                         Some(c) => Ok(Parsed::Code(c)),
                         None => Err(not_declared(text, spec)),
                     }
@@ -602,6 +704,13 @@ impl TableBuilder {
     /// Finishes every column: typed, indexed, ready to query.
     pub fn finish(self) -> Table {
         let len = self.len;
+        for (name, spent) in self.names.iter().zip(&self.spent) {
+            eprintln!(
+                "cells of {}.{name}: {:.2} s",
+                self.name,
+                spent.as_secs_f64()
+            );
+        }
         let mut jobs = Vec::with_capacity(self.builders.len());
         let mut separators = Vec::new();
         for (i, ((name, spec), builder)) in self
@@ -619,7 +728,7 @@ impl TableBuilder {
         }
         let t0 = std::time::Instant::now();
         let columns = finish_columns(jobs, len);
-        if std::env::var_os("SEGQ_TRACE").is_some() {
+        if tracing() {
             eprintln!("finish all: {:.2} s", t0.elapsed().as_secs_f64());
         }
         Table {
@@ -770,11 +879,7 @@ fn finish_column(
         Builder::Dict { dict, .. } => Column {
             name,
             ty: spec.expect("declared").ty,
-            data: ColumnData::Dict(DictColumn::from_parts(
-                dict.values,
-                dict.codes,
-                Some(dict.table),
-            )),
+            data: ColumnData::Dict(DictColumn::from_parts(dict.values, dict.codes, None)),
         },
         Builder::Num { keys, present } => Column {
             name,
@@ -842,11 +947,7 @@ fn finish_column(
                     }
                     ColumnData::Bool(BoolColumn::from_bits(trues.finish(), present.finish()))
                 }
-                _ => ColumnData::Dict(DictColumn::from_parts(
-                    dict.values,
-                    dict.codes,
-                    Some(dict.table),
-                )),
+                _ => ColumnData::Dict(DictColumn::from_parts(dict.values, dict.codes, None)),
             };
             let _ = len;
             Column { name, ty, data }
@@ -887,7 +988,7 @@ fn finish_columns(jobs: Vec<(String, Option<FieldSpec>, Builder, bool)>, len: u3
         let t0 = std::time::Instant::now();
         let cname = job.0.clone();
         let column = finish_column(job.0, job.1, job.2, len, job.3);
-        if std::env::var_os("SEGQ_TRACE").is_some() {
+        if tracing() {
             eprintln!("finish {cname}: {:.2} s", t0.elapsed().as_secs_f64());
         }
         *done[i].lock().expect("no panics while held") = Some(column);
@@ -1053,5 +1154,50 @@ mod tests {
         let t = b.finish();
         assert_eq!(t.len, 1);
         assert_eq!(t.columns[0].cell(0), Cell::Set(vec!["c", "d"]));
+    }
+
+    #[test]
+    fn small_int_accepts_only_canonical_small_integers() {
+        assert_eq!(small_int("0"), Some(0));
+        assert_eq!(small_int("215827"), Some(215_827));
+        assert_eq!(small_int("4194303"), Some(DICT_INTS - 1));
+        for v in [
+            "", "007", "00", "+7", "-7", " 7", "7 ", "1e3", "4194304", "12345678", "٣",
+        ] {
+            assert_eq!(small_int(v), None, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn dict_codes_integers_and_their_other_spellings_apart() {
+        let mut d = Dict::default();
+        let values = ["7", "007", "215827", "7", "x", "0", "215827", " 7", "0"];
+        let codes: Vec<(u32, bool)> = values.iter().map(|v| d.code_new(v)).collect();
+        assert_eq!(
+            codes,
+            [
+                (0, true),
+                (1, true),
+                (2, true),
+                (0, false),
+                (3, true),
+                (4, true),
+                (2, false),
+                (5, true),
+                (4, false)
+            ]
+        );
+        for (i, v) in ["7", "007", "215827", "x", "0", " 7"].iter().enumerate() {
+            assert_eq!(d.find(v), Some(i as u32), "{v:?}");
+            assert_eq!(d.values.get(i), *v);
+        }
+        assert_eq!(d.find("8"), None);
+        assert_eq!(d.find("07"), None);
+        // A table grown from empty keeps finding every value.
+        let mut big = Dict::default();
+        for n in 0..50_000u32 {
+            assert_eq!(big.code_new(&format!("v{n}")), (n, true));
+        }
+        assert!((0..50_000u32).all(|n| big.find(&format!("v{n}")) == Some(n)));
     }
 }
