@@ -12,7 +12,7 @@ use super::column::{
 use super::{Column, ColumnData, Table};
 use crate::schema::{parse_bool, parse_float, parse_int, FieldSpec, FieldType, Inference};
 use crate::time;
-use ahash::AHashSet;
+use ahash::{AHashMap, AHashSet};
 
 /// One input cell: CSV gives text; JSON may give a list for a set field.
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +81,107 @@ struct Dict {
     codes: Codes,
     /// `ints[n]` is the code of the value `n` plus one, or 0 when unknown.
     ints: Vec<u32>,
+    /// Set once the column looks mostly distinct: from then on values are
+    /// kept in row order and coded at finish ([`RowText::into_dictionary`]);
+    /// `codes` then holds a placeholder for each present row.
+    rows: Option<RowText>,
+}
+
+/// The values of the present rows of a mostly distinct column (emails), in
+/// row order. Coding them at finish by sorting their hashes reads memory in
+/// order; probing a hash table of millions of values per row does not (two
+/// cache misses a row, most of the load time of such a column).
+#[derive(Debug, Default)]
+struct RowText {
+    text: Vec<u8>,
+    /// End of each value in `text`.
+    ends: Vec<u64>,
+}
+
+impl RowText {
+    fn push(&mut self, v: &str) {
+        self.text.extend_from_slice(v.as_bytes());
+        self.ends.push(self.text.len() as u64);
+    }
+
+    fn range(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        start..self.ends[i] as usize
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        &self.text[self.range(i)]
+    }
+
+    /// The distinct values in order of first occurrence, and the code of
+    /// each value in that order: the dictionary a [`Dict`] would have built.
+    fn into_dictionary(mut self) -> (Strings, Vec<u32>) {
+        let n = self.ends.len();
+        // Hash tag and row in one word: sorted, equal tags are adjacent and
+        // their rows ascend.
+        let mut keys: Vec<u64> = (0..n)
+            .map(|i| {
+                let v = std::str::from_utf8(self.get(i)).expect("values are whole strings");
+                (tag(v) as u64) << 32 | i as u64
+            })
+            .collect();
+        keys.sort_unstable();
+        // first[i]: the first row holding row i's value.
+        let mut first: Vec<u32> = (0..n as u32).collect();
+        let mut reps: Vec<u32> = Vec::new();
+        let mut seen: AHashMap<&[u8], u32> = AHashMap::new();
+        for group in keys.chunk_by(|a, b| a >> 32 == b >> 32) {
+            if group.len() == 1 {
+                continue;
+            }
+            reps.clear();
+            seen.clear();
+            for &k in group {
+                let r = k as u32;
+                let v = self.get(r as usize);
+                // Few values share 32 bits of hash; many would be found by map.
+                let rep = if group.len() <= 16 {
+                    match reps.iter().find(|&&p| self.get(p as usize) == v) {
+                        Some(&p) => p,
+                        None => {
+                            reps.push(r);
+                            r
+                        }
+                    }
+                } else {
+                    *seen.entry(v).or_insert(r)
+                };
+                first[r as usize] = rep;
+            }
+        }
+        drop(seen);
+        drop(keys);
+        // Codes in order of first occurrence, written over `first` (a row's
+        // first row is never later than itself); each first occurrence's
+        // text moves down to close the gaps left by repeats.
+        let mut next = 0u32;
+        let mut at = 0usize;
+        let mut values = Offsets::with_capacity(0);
+        for i in 0..n {
+            let f = first[i] as usize;
+            if f == i {
+                first[i] = next;
+                next += 1;
+                let range = self.range(i);
+                let len = range.len();
+                self.text.copy_within(range, at);
+                at += len;
+                values.push(at as u64);
+            } else {
+                first[i] = first[f];
+            }
+        }
+        self.text.truncate(at);
+        self.text.shrink_to_fit();
+        let text = String::from_utf8(self.text).expect("values are whole strings");
+        let values = Strings::from_parts(text, values).expect("values end on their own bounds");
+        (values, first)
+    }
 }
 
 /// Integers up to this are kept in a [`Dict`]'s array (16 MiB at most).
@@ -153,6 +254,38 @@ impl Dict {
 
     fn contains(&self, v: &str) -> bool {
         self.find(v).is_some()
+    }
+
+    /// From now on keeps values in row order, coded at [`Dict::resolve`].
+    fn defer(&mut self) {
+        let mut rows = RowText::default();
+        for r in 0..self.codes.len() {
+            let c = self.codes.get(r);
+            if c != MISSING {
+                rows.push(self.values.get(c as usize));
+            }
+        }
+        self.values = Strings::new();
+        self.table = hashbrown::HashTable::new();
+        self.ints = Vec::new();
+        self.rows = Some(rows);
+    }
+
+    /// Codes values kept in row order, if any.
+    fn resolve(&mut self) {
+        let Some(rows) = self.rows.take() else { return };
+        let (values, coded) = rows.into_dictionary();
+        let mut coded = coded.into_iter();
+        let codes: Vec<u32> = self
+            .codes
+            .iter()
+            .map(|c| match c {
+                MISSING => MISSING,
+                _ => coded.next().expect("a code for each present row"),
+            })
+            .collect();
+        self.codes = Codes::from_vec(codes, values.len());
+        self.values = values;
     }
 
     /// Room for `n` more distinct values without a resize.
@@ -386,11 +519,26 @@ impl TableBuilder {
     pub fn reserve(&mut self, rows: usize) {
         let more = rows.saturating_sub(self.len as usize);
         let seen = self.len.max(1) as usize;
-        for b in &mut self.builders {
+        for (i, b) in self.builders.iter_mut().enumerate() {
+            let mostly_distinct = |dict: &Dict| dict.values.len() * 2 > seen && seen >= 256;
             match b {
+                // A plain string column (not a key, not a reference, values
+                // not declared) of mostly distinct values is coded at finish.
+                Builder::Dict {
+                    dict,
+                    declared: false,
+                } if mostly_distinct(dict)
+                    && self.key != Some(i)
+                    && self.specs[i]
+                        .as_ref()
+                        .is_some_and(|s| s.ty == FieldType::String) =>
+                {
+                    dict.codes.reserve(more);
+                    dict.defer();
+                }
                 Builder::Dict { dict, .. } | Builder::Infer { dict, .. } => {
                     dict.codes.reserve(more);
-                    if dict.values.len() * 2 > seen && seen >= 256 {
+                    if mostly_distinct(dict) {
                         let distinct = more * dict.values.len() / seen;
                         dict.values.reserve(
                             distinct,
@@ -803,10 +951,16 @@ fn append(b: &mut Builder, row: u32, p: Parsed<'_>) {
             }
             dict.codes.push(c);
         }
-        (Builder::Dict { dict, .. }, Parsed::Text(t)) => {
-            let c = dict.code(t);
-            dict.codes.push(c);
-        }
+        (Builder::Dict { dict, .. }, Parsed::Text(t)) => match &mut dict.rows {
+            Some(rows) => {
+                rows.push(t);
+                dict.codes.push(0);
+            }
+            None => {
+                let c = dict.code(t);
+                dict.codes.push(c);
+            }
+        },
         (Builder::Dict { dict, .. }, Parsed::Code(c)) => dict.codes.push(c),
         (Builder::Num { keys, .. }, Parsed::Missing) => keys.push(None),
         (Builder::Num { keys, present }, Parsed::Key(k)) => {
@@ -876,11 +1030,14 @@ fn finish_column(
     is_key: bool,
 ) -> Column {
     match builder {
-        Builder::Dict { dict, .. } => Column {
-            name,
-            ty: spec.expect("declared").ty,
-            data: ColumnData::Dict(DictColumn::from_parts(dict.values, dict.codes, None)),
-        },
+        Builder::Dict { mut dict, .. } => {
+            dict.resolve();
+            Column {
+                name,
+                ty: spec.expect("declared").ty,
+                data: ColumnData::Dict(DictColumn::from_parts(dict.values, dict.codes, None)),
+            }
+        }
         Builder::Num { keys, present } => Column {
             name,
             ty: spec.expect("declared").ty,
@@ -1199,5 +1356,75 @@ mod tests {
             assert_eq!(big.code_new(&format!("v{n}")), (n, true));
         }
         assert!((0..50_000u32).all(|n| big.find(&format!("v{n}")) == Some(n)));
+    }
+
+    #[test]
+    fn build_codes_mostly_distinct_strings_at_finish_as_a_hash_table_would() {
+        // Values like emails: mostly distinct, some repeated near and far,
+        // some missing, some sharing a prefix; and a plain repeated column.
+        let value = |r: usize| match r % 7 {
+            0 => String::new(),
+            3 => format!("dup{}@x.io", r % 50),
+            5 => format!("user{}@x.io", r / 5),
+            _ => format!("user{r}@x.io"),
+        };
+        let build = |defer: bool| {
+            let cols = vec![
+                (
+                    "email".to_string(),
+                    Some(FieldSpec::new("email", FieldType::String)),
+                ),
+                (
+                    "city".to_string(),
+                    Some(FieldSpec::new("city", FieldType::String)),
+                ),
+            ];
+            let mut b = TableBuilder::new("c", cols, None);
+            let rows: Vec<[String; 2]> = (0..20_000)
+                .map(|r| [value(r), format!("c{}", r % 9)])
+                .collect();
+            let cell = |r: usize, i: usize| CellIn::Text(&rows[r][i]);
+            b.push_batch(1000, |r, i| cell(r, i)).unwrap();
+            if defer {
+                b.reserve(rows.len());
+            }
+            b.push_batch(rows.len() - 1000, |r, i| cell(r + 1000, i))
+                .unwrap();
+            let deferred =
+                matches!(&b.builders[0], Builder::Dict { dict, .. } if dict.rows.is_some());
+            assert_eq!(deferred, defer);
+            assert!(matches!(&b.builders[1], Builder::Dict { dict, .. } if dict.rows.is_none()));
+            b.finish()
+        };
+        let (hashed, sorted) = (build(false), build(true));
+        for c in 0..2 {
+            let (ColumnData::Dict(h), ColumnData::Dict(s)) =
+                (&hashed.columns[c].data, &sorted.columns[c].data)
+            else {
+                panic!("string columns are dictionaries");
+            };
+            assert_eq!(h.values, s.values);
+            assert_eq!(h.codes.to_vec(), s.codes.to_vec());
+            assert_eq!(h.code("dup3@x.io"), s.code("dup3@x.io"));
+            assert_eq!(s.code("dup3@x.io").is_some(), c == 0);
+        }
+        for r in [0, 3, 5, 6, 10, 17, 19_999] {
+            assert_eq!(
+                hashed.columns[0].cell(r),
+                sorted.columns[0].cell(r),
+                "row {r}"
+            );
+        }
+    }
+
+    #[test]
+    fn row_text_dictionary_keeps_first_occurrences_in_order() {
+        let mut rows = RowText::default();
+        for v in ["b", "a", "b", "", "ü", "a", "", "c"] {
+            rows.push(v);
+        }
+        let (values, codes) = rows.into_dictionary();
+        assert_eq!(values.to_vec(), ["b", "a", "", "ü", "c"]);
+        assert_eq!(codes, [0, 1, 0, 2, 3, 1, 2, 4]);
     }
 }
