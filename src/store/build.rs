@@ -1384,7 +1384,7 @@ mod tests {
                 .map(|r| [value(r), format!("c{}", r % 9)])
                 .collect();
             let cell = |r: usize, i: usize| CellIn::Text(&rows[r][i]);
-            b.push_batch(1000, |r, i| cell(r, i)).unwrap();
+            b.push_batch(1000, cell).unwrap();
             if defer {
                 b.reserve(rows.len());
             }
