@@ -8,10 +8,12 @@
 //! costs a few ns per element and a dense chunk ~0.4 µs in all.
 //!
 //! Bits read and write roaring's portable serialization
-//! (<https://github.com/RoaringBitmap/RoaringFormatSpec>), so a snapshot's
-//! bitmaps can be read by any roaring implementation, and conversion to and
-//! from [`RoaringBitmap`] goes through it at memory speed.
+//! (<https://github.com/RoaringBitmap/RoaringFormatSpec>), so conversion to
+//! and from [`RoaringBitmap`] goes through it at memory speed. Snapshots
+//! store their chunks in their own aligned layout instead, and a loaded
+//! snapshot's chunks borrow the file's bytes ([`Buf`], [`DenseWords`]).
 
+use super::buf::Buf;
 use super::kernels;
 use roaring::RoaringBitmap;
 
@@ -30,12 +32,46 @@ pub enum Chunk {
     Empty,
     Full,
     /// Low 16 bits of each row, ascending; 1..=SPARSE_MAX of them.
-    Sparse(Box<[u16]>),
+    Sparse(Buf<u16>),
     /// More than SPARSE_MAX rows, fewer than all.
     Dense {
-        words: Box<Words>,
+        words: DenseWords,
         count: u32,
     },
+}
+
+/// The words of a dense chunk: owned, or borrowed from a snapshot.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DenseWords(Buf<u64>);
+
+impl DenseWords {
+    /// A copy of `w`.
+    pub fn copy(w: &Words) -> DenseWords {
+        DenseWords(Buf::from(&w[..]))
+    }
+
+    /// From exactly [`WORDS`] words (checked).
+    pub fn from_buf(b: Buf<u64>) -> Result<DenseWords, String> {
+        if b.len() == WORDS {
+            Ok(DenseWords(b))
+        } else {
+            Err("a dense chunk does not hold one block of words".into())
+        }
+    }
+
+    /// Whether the words are borrowed from a snapshot.
+    pub fn is_mapped(&self) -> bool {
+        self.0.is_mapped()
+    }
+}
+
+impl std::ops::Deref for DenseWords {
+    type Target = Words;
+
+    #[inline]
+    fn deref(&self) -> &Words {
+        self.0[..].try_into().expect("WORDS long")
+    }
 }
 
 impl std::fmt::Debug for Chunk {
@@ -74,10 +110,10 @@ impl Chunk {
             n if n <= SPARSE_MAX => {
                 let mut out = Vec::with_capacity(n);
                 push_set_bits(w, 0, &mut out);
-                Chunk::Sparse(out.into_boxed_slice())
+                Chunk::Sparse(Buf::from(out))
             }
             n => Chunk::Dense {
-                words: Box::new(*w),
+                words: DenseWords::copy(w),
                 count: n as u32,
             },
         }
@@ -95,12 +131,12 @@ impl Chunk {
             BLOCK_ROWS => Chunk::Full,
             n if n <= sparse_max.min(SPARSE_MAX) => Chunk::Sparse(s.into()),
             n => {
-                let mut words = zero_words();
+                let mut words = vec![0u64; WORDS];
                 for &x in s {
                     words[(x >> 6) as usize] |= 1 << (x & 63);
                 }
                 Chunk::Dense {
-                    words,
+                    words: DenseWords(Buf::from(words)),
                     count: n as u32,
                 }
             }

@@ -4,6 +4,7 @@
 //! LAYOUT_DOC_PLACEHOLDER
 
 use super::bits::{self, Bits, BitsBuilder, Words, BLOCK_ROWS};
+use super::buf::{Buf, Text};
 use super::kernels;
 use ahash::{AHashMap, AHashSet};
 use hashbrown::HashTable;
@@ -61,7 +62,7 @@ fn hash_str(s: &str) -> u64 {
 /// places where the running total passed another 4 GiB.
 #[derive(Clone, Default, PartialEq, Eq, Debug)]
 pub struct Offsets {
-    ends: Vec<u32>,
+    ends: Buf<u32>,
     /// `wraps[k]` is the first item whose end is at least `(k + 1) << 32`.
     wraps: Vec<u32>,
 }
@@ -69,7 +70,7 @@ pub struct Offsets {
 impl Offsets {
     pub fn with_capacity(n: usize) -> Offsets {
         Offsets {
-            ends: Vec::with_capacity(n),
+            ends: Buf::with_capacity(n),
             wraps: Vec::new(),
         }
     }
@@ -88,7 +89,7 @@ impl Offsets {
         while (end >> 32) as usize > self.wraps.len() {
             self.wraps.push(i);
         }
-        self.ends.push(end as u32);
+        self.ends.make_mut().push(end as u32);
     }
 
     #[inline]
@@ -109,11 +110,11 @@ impl Offsets {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.ends.capacity() * 4 + self.wraps.capacity() * 4
+        self.ends.heap_bytes() + self.wraps.capacity() * 4
     }
 
     pub fn reserve(&mut self, n: usize) {
-        self.ends.reserve(n);
+        self.ends.make_mut().reserve(n);
     }
 
     /// The raw parts, for snapshots.
@@ -122,20 +123,34 @@ impl Offsets {
     }
 
     /// From raw parts: `ends` must be consistent with `wraps` (checked).
-    pub fn from_parts(ends: Vec<u32>, wraps: Vec<u32>, total: u64) -> Result<Offsets, String> {
-        let o = Offsets { ends, wraps };
+    pub fn from_parts(
+        ends: impl Into<Buf<u32>>,
+        wraps: Vec<u32>,
+        total: u64,
+    ) -> Result<Offsets, String> {
+        let o = Offsets {
+            ends: ends.into(),
+            wraps,
+        };
         if o.wraps.windows(2).any(|w| w[0] > w[1])
             || o.wraps.iter().any(|&w| w as usize >= o.ends.len().max(1))
         {
             return Err("offsets: bad wrap points".into());
         }
         let mut last = 0u64;
-        for i in 0..o.ends.len() {
-            let e = o.end(i);
-            if e < last {
+        if o.wraps.is_empty() {
+            if o.ends.windows(2).any(|w| w[0] > w[1]) {
                 return Err("offsets are not ascending".into());
             }
-            last = e;
+            last = o.ends.last().map_or(0, |&e| e as u64);
+        } else {
+            for i in 0..o.ends.len() {
+                let e = o.end(i);
+                if e < last {
+                    return Err("offsets are not ascending".into());
+                }
+                last = e;
+            }
         }
         if last != total {
             return Err("offsets do not cover their data".into());
@@ -149,7 +164,7 @@ impl Offsets {
 /// Distinct values of a dictionary, in one buffer.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Strings {
-    text: String,
+    text: Text,
     ends: Offsets,
 }
 
@@ -179,6 +194,11 @@ impl Strings {
         self.ends.reserve(n);
     }
 
+    /// Whether the text is borrowed from a loaded snapshot.
+    pub fn is_mapped(&self) -> bool {
+        self.text.is_mapped()
+    }
+
     /// Bytes of all values together.
     pub fn text_len(&self) -> usize {
         self.text.len()
@@ -194,13 +214,13 @@ impl Strings {
 
     #[inline]
     pub fn get(&self, i: usize) -> &str {
-        &self.text[self.ends.range(i)]
+        &self.text.as_str()[self.ends.range(i)]
     }
 
     /// Whether value `i` is `v` (bytes compared, no boundary checks).
     #[inline]
     pub fn is(&self, i: usize, v: &str) -> bool {
-        self.text.as_bytes().get(self.ends.range(i)) == Some(v.as_bytes())
+        self.text.as_str().as_bytes().get(self.ends.range(i)) == Some(v.as_bytes())
     }
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
@@ -212,20 +232,22 @@ impl Strings {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.ends.heap_bytes()
+        self.text.heap_bytes() + self.ends.heap_bytes()
     }
 
     /// The raw parts, for snapshots.
     pub fn parts(&self) -> (&str, &Offsets) {
-        (&self.text, &self.ends)
+        (self.text.as_str(), &self.ends)
     }
 
     /// From raw parts; every value must lie on character boundaries (checked).
-    pub fn from_parts(text: String, ends: Offsets) -> Result<Strings, String> {
+    pub fn from_parts(text: impl Into<Text>, ends: Offsets) -> Result<Strings, String> {
+        let text: Text = text.into();
+        let s = text.as_str();
         let mut start = 0usize;
         for i in 0..ends.len() {
             let end = ends.end(i) as usize;
-            if end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            if end > s.len() || !s.is_char_boundary(start) || !s.is_char_boundary(end) {
                 return Err("strings: value outside the text or inside a character".into());
             }
             start = end;
@@ -261,14 +283,14 @@ impl<S: AsRef<str>> FromIterator<S> for Strings {
 /// widest value of each width marks a missing value.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Codes {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+    U8(Buf<u8>),
+    U16(Buf<u16>),
+    U32(Buf<u32>),
 }
 
 impl Default for Codes {
     fn default() -> Codes {
-        Codes::U8(Vec::new())
+        Codes::U8(Buf::new())
     }
 }
 
@@ -299,11 +321,11 @@ impl Codes {
 
     fn with_width(distinct: usize, capacity: usize) -> Codes {
         if distinct < u8::MAX as usize {
-            Codes::U8(Vec::with_capacity(capacity))
+            Codes::U8(Buf::with_capacity(capacity))
         } else if distinct < u16::MAX as usize {
-            Codes::U16(Vec::with_capacity(capacity))
+            Codes::U16(Buf::with_capacity(capacity))
         } else {
-            Codes::U32(Vec::with_capacity(capacity))
+            Codes::U32(Buf::with_capacity(capacity))
         }
     }
 
@@ -339,9 +361,13 @@ impl Codes {
     #[inline]
     pub fn push(&mut self, code: u32) {
         match self {
-            Codes::U8(v) if code == MISSING || code < u8::MAX as u32 => v.push(code as u8),
-            Codes::U16(v) if code == MISSING || code < u16::MAX as u32 => v.push(code as u16),
-            Codes::U32(v) => v.push(code),
+            Codes::U8(v) if code == MISSING || code < u8::MAX as u32 => {
+                v.make_mut().push(code as u8)
+            }
+            Codes::U16(v) if code == MISSING || code < u16::MAX as u32 => {
+                v.make_mut().push(code as u16)
+            }
+            Codes::U32(v) => v.make_mut().push(code),
             _ => {
                 self.widen();
                 self.push(code);
@@ -353,13 +379,13 @@ impl Codes {
     fn widen(&mut self) {
         *self = match std::mem::take(self) {
             Codes::U8(v) => Codes::U16(
-                v.into_iter()
-                    .map(|c| if c == u8::MAX { u16::MAX } else { c as u16 })
+                v.iter()
+                    .map(|&c| if c == u8::MAX { u16::MAX } else { c as u16 })
                     .collect(),
             ),
             Codes::U16(v) => Codes::U32(
-                v.into_iter()
-                    .map(|c| if c == u16::MAX { MISSING } else { c as u32 })
+                v.iter()
+                    .map(|&c| if c == u16::MAX { MISSING } else { c as u32 })
                     .collect(),
             ),
             Codes::U32(v) => Codes::U32(v),
@@ -370,23 +396,45 @@ impl Codes {
         (0..self.len()).map(move |i| self.get(i))
     }
 
+    /// Whether every code is below `n`, or [`MISSING`] when `missing` is
+    /// allowed (a vectorised max over the raw codes).
+    pub fn all_below(&self, n: usize, missing: bool) -> bool {
+        macro_rules! check {
+            ($v:expr, $t:ty) => {
+                if missing {
+                    // MISSING + 1 wraps to 0
+                    $v.iter().fold(0 as $t, |m, &c| m.max(c.wrapping_add(1))) as usize <= n
+                } else {
+                    $v.is_empty()
+                        || ($v.iter().fold(0 as $t, |m, &c| m.max(c)) as usize)
+                            < n.min(<$t>::MAX as usize)
+                }
+            };
+        }
+        match self {
+            Codes::U8(v) => check!(v, u8),
+            Codes::U16(v) => check!(v, u16),
+            Codes::U32(v) => check!(v, u32),
+        }
+    }
+
     pub fn to_vec(&self) -> Vec<u32> {
         self.iter().collect()
     }
 
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Codes::U8(v) => v.capacity(),
-            Codes::U16(v) => v.capacity() * 2,
-            Codes::U32(v) => v.capacity() * 4,
+            Codes::U8(v) => v.heap_bytes(),
+            Codes::U16(v) => v.heap_bytes(),
+            Codes::U32(v) => v.heap_bytes(),
         }
     }
 
     pub fn reserve(&mut self, n: usize) {
         match self {
-            Codes::U8(v) => v.reserve(n),
-            Codes::U16(v) => v.reserve(n),
-            Codes::U32(v) => v.reserve(n),
+            Codes::U8(v) => v.make_mut().reserve(n),
+            Codes::U16(v) => v.make_mut().reserve(n),
+            Codes::U32(v) => v.make_mut().reserve(n),
         }
     }
 
@@ -414,11 +462,11 @@ pub struct KeyBlock {
 pub enum Raw {
     /// every row's key is `base`
     Const,
-    U8(Box<[u8]>),
-    U16(Box<[u16]>),
-    U32(Box<[u32]>),
+    U8(Buf<u8>),
+    U16(Buf<u16>),
+    U32(Buf<u32>),
     /// keys as they are (base 0, scale 1)
-    I64(Box<[i64]>),
+    I64(Buf<i64>),
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -547,10 +595,10 @@ impl KeyBlock {
     fn heap_bytes(&self) -> usize {
         match &self.raw {
             Raw::Const => 0,
-            Raw::U8(v) => v.len(),
-            Raw::U16(v) => v.len() * 2,
-            Raw::U32(v) => v.len() * 4,
-            Raw::I64(v) => v.len() * 8,
+            Raw::U8(v) => v.heap_bytes(),
+            Raw::U16(v) => v.heap_bytes(),
+            Raw::U32(v) => v.heap_bytes(),
+            Raw::I64(v) => v.heap_bytes(),
         }
     }
 }
@@ -1009,12 +1057,7 @@ impl DictColumn {
         if codes.len() != len as usize {
             return Err("dict: codes do not cover the table".into());
         }
-        let codes_ok = match &codes {
-            Codes::U8(v) => v.iter().all(|&c| c == u8::MAX || (c as usize) < n),
-            Codes::U16(v) => v.iter().all(|&c| c == u16::MAX || (c as usize) < n),
-            Codes::U32(v) => v.iter().all(|&c| c == MISSING || (c as usize) < n),
-        };
-        if !codes_ok {
+        if !codes.all_below(n, true) {
             return Err("dict: a code outside the dictionary".into());
         }
         check_rows(&present, len)?;
@@ -1492,7 +1535,9 @@ impl NumColumn {
                 return Err("num index: buckets out of order or miscounted".into());
             }
             last_max = Some(*max);
-            total += count;
+            total = total
+                .checked_add(*count)
+                .ok_or("num index: buckets miscounted")?;
         }
         if total != present.len() {
             return Err("num index: buckets do not cover the present rows".into());
@@ -1505,8 +1550,8 @@ impl NumColumn {
             check_rows(b, len)?;
         }
         if let Some(d) = &distinct {
-            if d.windows(2).any(|w| w[0].0 >= w[1].0) || d.iter().map(|x| x.1).sum::<u64>() != total
-            {
+            let sum = d.iter().try_fold(0u64, |acc, x| acc.checked_add(x.1));
+            if d.windows(2).any(|w| w[0].0 >= w[1].0) || sum != Some(total) {
                 return Err("num index: bad distinct-value table".into());
             }
         }
@@ -1895,7 +1940,7 @@ impl SetColumn {
         {
             return Err("set: offsets do not match the members".into());
         }
-        if members.iter().any(|c| c as usize >= n) || bits.len() != n {
+        if !members.all_below(n, false) || bits.len() != n {
             return Err("set: a member outside the dictionary".into());
         }
         check_rows(&present, len)?;
@@ -1970,6 +2015,33 @@ mod tests {
         let col = DictColumn::new(values, vec![0, 1, 2, MISSING]);
         assert_eq!(*col.duplicates(true), bm(&[0, 1]));
         assert_eq!(*col.duplicates(false), bm(&[]));
+    }
+
+    #[test]
+    fn codes_all_below_checks_every_width() {
+        for width in [8u32, 16, 32] {
+            let mut c = match width {
+                8 => Codes::U8(Buf::new()),
+                16 => Codes::U16(Buf::new()),
+                _ => Codes::U32(Buf::new()),
+            };
+            assert!(c.all_below(0, false) && c.all_below(0, true));
+            for x in [0, 4, MISSING, 2] {
+                c.push(x);
+            }
+            assert_eq!(c.get(2), MISSING, "u{width}");
+            assert!(c.all_below(5, true));
+            assert!(!c.all_below(4, true));
+            assert!(!c.all_below(5, false), "missing is not a member");
+            assert!(!c.all_below(usize::MAX, false), "nor for a huge dictionary");
+            let mut d = c.clone();
+            match &mut d {
+                Codes::U8(v) => v.make_mut().retain(|&x| x != u8::MAX),
+                Codes::U16(v) => v.make_mut().retain(|&x| x != u16::MAX),
+                Codes::U32(v) => v.make_mut().retain(|&x| x != u32::MAX),
+            }
+            assert!(d.all_below(5, false) && !d.all_below(4, false));
+        }
     }
 
     #[test]
@@ -2072,6 +2144,29 @@ mod tests {
             }
             check_ranges(&keys, &present, &bounds);
         }
+    }
+
+    /// Counts near 2^64 in a crafted snapshot are an error, not an overflow.
+    #[test]
+    fn num_index_parts_with_overflowing_counts_are_refused() {
+        let present = Bits::all(2);
+        let keys = Keys::from_vec(&[5, 7], &present);
+        let parts = |distinct: Vec<(i64, u64)>| {
+            NumColumn::from_index_parts(
+                2,
+                keys.clone(),
+                present.clone(),
+                vec![
+                    (5, 5, 1, Bits::from_sorted([0])),
+                    (7, 7, 1, Bits::from_sorted([1])),
+                ],
+                vec![0],
+                vec![],
+                Some(distinct),
+            )
+        };
+        assert!(parts(vec![(5, 1), (7, 1)]).is_ok());
+        assert!(parts(vec![(5, u64::MAX), (7, 3)]).is_err());
     }
 
     #[test]

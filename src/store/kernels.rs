@@ -2,7 +2,7 @@
 //! instruction set the CPU has (AVX-512 VPOPCNTDQ, AVX2 + POPCNT, POPCNT,
 //! or plain x86-64 / other targets).
 //!
-//! Why this module holds the crate's only `unsafe`: the default x86-64
+//! Why this module holds `unsafe` (with src/store/buf.rs, the only modules that do): the default x86-64
 //! target has no `popcnt` instruction, and counting bits in software made
 //! an AND-count of two 10M-row bitmaps 3× slower (30 → 88 µs) and a column
 //! scan 6× slower in the measurements in `/work/shared/notes/performance.md`.

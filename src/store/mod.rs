@@ -3,10 +3,12 @@
 //! snapshot); every predicate is answered from the column indexes.
 
 pub mod bits;
+pub mod buf;
 pub mod build;
 pub mod column;
 pub mod ingest;
 pub mod kernels;
+pub mod link;
 pub mod snapshot;
 
 use crate::schema::FieldType;
@@ -161,8 +163,9 @@ pub struct AccountLink {
     pub field: usize,
     /// contact row → account row, or [`column::MISSING`]
     pub account_of: Vec<u32>,
-    /// account row → its contacts
-    pub contacts_of: Vec<RoaringBitmap>,
+    /// account row → its contacts (derefs to `[RoaringBitmap]`; built on
+    /// first use after loading a snapshot)
+    pub contacts_of: link::ContactsOf,
     /// contacts that have an account
     pub linked: RoaringBitmap,
 }

@@ -14,36 +14,51 @@
 //!
 //! The content is the contacts table, the optional accounts table and the
 //! link, each a sequence of little-endian fields; every variable-length
-//! field carries its length first. Bitmaps are in roaring's portable
-//! serialization (any roaring library reads them).
+//! field carries its length first. Every array starts at a file offset that
+//! is a multiple of 8 (zero padding after its length), so a loaded snapshot
+//! borrows its big arrays — codes, string text, offsets, packed keys, the
+//! chunks of bitmaps — straight from the memory-mapped file ([`Buf`])
+//! instead of copying them. Each column's body is prefixed with its length,
+//! so columns are decoded on two threads while a third pass hashes the file.
+//! A bitmap is its number of 2^16-row blocks, one u32 per block (bits 0..17:
+//! rows; bit 31: stored as 1024 words), the dense blocks' words, then the
+//! sparse blocks' ascending low 16 bits.
 //!
 //! Reading checks, in this order, before anything is allocated from the
 //! file's own numbers: the magic, the version (a newer one is refused by
-//! name), that the file is exactly header + content long, and the checksum.
-//! Then every length is checked against the bytes that remain before it is
-//! used, and every code, row and offset against the table it belongs to —
-//! so a truncated, corrupted or foreign file is an error, never a panic or
-//! an allocation sized by untrusted bytes.
+//! name, an older one with "rebuild it"), that the file is exactly header +
+//! content long. Then every length is checked against the bytes that remain
+//! before it is used, and every code, row, offset, chunk count and sort
+//! order against the table it belongs to — so a truncated, corrupted or
+//! foreign file is an error, never a panic or an allocation sized by
+//! untrusted bytes. The checksum over the whole content is computed
+//! alongside and compared before the store is returned: a mismatch is
+//! reported as such, whatever the parse found.
 //!
 //! Writing goes to a temporary file in the target directory, which is
 //! fsynced and then renamed over the target (and the directory fsynced), so
-//! a crash leaves the old file or the new one, never a torn one.
+//! a crash leaves the old file or the new one, never a torn one — and a
+//! process that has the old one mapped keeps reading the old inode.
 
-use super::bits::Bits;
+use super::bits::{Bits, Chunk, DenseWords, BLOCK_ROWS, WORDS};
+use super::buf::{Backing, Buf, Plain, Text};
 use super::column::{
     BoolColumn, Codes, DictColumn, KeyBlock, Keys, NumColumn, Offsets, PostingsOwned,
     PostingsParts, Raw, SetColumn, Strings,
 };
+use super::link::ContactsOf;
 use super::{AccountLink, Column, ColumnData, Store, Table};
 use crate::schema::FieldType;
-use roaring::RoaringBitmap;
 use std::io::{Read, Seek, Write};
+use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use xxhash_rust::xxh3::Xxh3;
 
 pub const MAGIC: &[u8; 8] = b"SEGQSNAP";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const HEADER: usize = 32;
 
 /// Writes `store` to `path` atomically.
@@ -59,12 +74,7 @@ pub fn write(store: &Store, path: &Path) -> std::io::Result<()> {
     let (len, hash) = {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         out.write_all(&[0u8; HEADER])?;
-        let mut w = Writer {
-            out: &mut out,
-            hasher: Xxh3::new(),
-            len: 0,
-            scratch: Vec::new(),
-        };
+        let mut w = Writer::new(&mut out);
         write_store(&mut w, store)?;
         let result = (w.len, w.hasher.digest());
         out.flush()?;
@@ -90,12 +100,7 @@ pub fn write(store: &Store, path: &Path) -> std::io::Result<()> {
 /// The snapshot as bytes (for tests and benches).
 pub fn to_bytes(store: &Store) -> Vec<u8> {
     let mut content = Vec::new();
-    let mut w = Writer {
-        out: &mut content,
-        hasher: Xxh3::new(),
-        len: 0,
-        scratch: Vec::new(),
-    };
+    let mut w = Writer::new(&mut content);
     write_store(&mut w, store).expect("writing to memory");
     let (len, hash) = (w.len, w.hasher.digest());
     let mut out = header(len, hash).to_vec();
@@ -163,16 +168,20 @@ fn check_header(h: &[u8], file_len: u64) -> Result<(u64, u64), String> {
     Ok((len, hash))
 }
 
-/// Reads a snapshot file, straight into the store's structures (the
-/// checksum is computed on the way and compared at the end).
+/// Reads a snapshot file: maps it, and decodes it borrowing its arrays
+/// from the map (the checksum is computed alongside and compared before
+/// the store is returned).
 pub fn read(path: &Path) -> Result<Store, String> {
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
     let mut h = [0u8; HEADER];
     let got = read_up_to(&mut file, &mut h).map_err(|e| e.to_string())?;
-    let (len, hash) = check_header(&h[..got], file_len)?;
-    let mut src = std::io::BufReader::with_capacity(1 << 20, file);
-    read_content(&mut src, len, hash)
+    let (_, hash) = check_header(&h[..got], file_len)?;
+    let backing = Backing::map(&file).map_err(|e| e.to_string())?;
+    if backing.bytes().len() as u64 != file_len || backing.bytes()[..HEADER] != h {
+        return Err("the snapshot changed while it was being opened".into());
+    }
+    read_backing(Arc::new(backing), hash)
 }
 
 fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -186,43 +195,67 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
     Ok(n)
 }
 
-/// Reads a snapshot from bytes.
+/// Reads a snapshot from bytes (copied once, to align its arrays), on
+/// this thread.
 pub fn from_bytes(bytes: &[u8]) -> Result<Store, String> {
-    let (len, hash) = check_header(bytes, bytes.len() as u64)?;
-    let mut content = &bytes[HEADER..];
+    let (_, hash) = check_header(bytes, bytes.len() as u64)?;
     // All of it is at hand: check the sum before parsing anything.
-    if xxhash_rust::xxh3::xxh3_64(content) != hash {
+    if xxhash_rust::xxh3::xxh3_64(&bytes[HEADER..]) != hash {
         return Err(CORRUPTED.into());
     }
-    read_content(&mut content, len, hash)
+    let keep = Arc::new(Backing::copy(bytes));
+    let (start, list) = read_start(&keep).map_err(malformed)?;
+    let link = read_link(&keep, &start);
+    list.work();
+    assemble(start, &list, link.map_err(malformed)?).map_err(malformed)
+}
+
+fn malformed(e: String) -> String {
+    format!("the snapshot is malformed: {e}")
 }
 
 const CORRUPTED: &str =
     "the snapshot is corrupted (checksum mismatch); rebuild it with `segq index`";
 
-/// Parses `len` bytes of content whose XXH3 must be `hash`. Every length
-/// is checked against the bytes that remain before anything is allocated;
-/// a damaged file fails on the first inconsistency or on the checksum.
-fn read_content(src: &mut dyn Read, len: u64, hash: u64) -> Result<Store, String> {
-    let mut r = Reader {
-        src,
-        remaining: len,
-        hasher: Xxh3::new(),
-        scratch: Vec::new(),
-    };
-    let parsed = read_store(&mut r).and_then(|store| {
-        if r.remaining == 0 {
-            Ok(store)
-        } else {
-            Err("bytes left after the store".to_string())
-        }
+/// Decodes the content of a checked header + content: a helper thread
+/// hashes the content and then decodes columns; this thread reads the
+/// table headers and the link, then decodes columns too. The checksum is
+/// compared before anything decoded is returned.
+fn read_backing(keep: Arc<Backing>, hash: u64) -> Result<Store, String> {
+    let (tx, rx) = std::sync::mpsc::channel::<Arc<JobList>>();
+    let keep_ref = &keep;
+    let (parsed, digest) = std::thread::scope(|scope| {
+        let helper = scope.spawn(move || {
+            let digest = xxhash_rust::xxh3::xxh3_64(&keep_ref.bytes()[HEADER..]);
+            if let Ok(list) = rx.recv() {
+                list.work();
+            }
+            digest
+        });
+        let parsed = match read_start(keep_ref) {
+            Ok((start, list)) => {
+                let _ = tx.send(Arc::clone(&list));
+                drop(tx);
+                let link = read_link(keep_ref, &start);
+                list.work();
+                Ok((start, list, link))
+            }
+            Err(e) => {
+                drop(tx);
+                Err(e)
+            }
+        };
+        let digest = helper
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (parsed, digest)
     });
-    // Hash whatever was not parsed, so a damaged file is named as such.
-    let _ = r.skip_rest();
-    if r.hasher.digest() != hash {
+    if digest != hash {
         return Err(CORRUPTED.into());
     }
-    parsed.map_err(|e| format!("the snapshot is malformed: {e}"))
+    parsed
+        .and_then(|(start, list, link)| assemble(start, &list, link?))
+        .map_err(malformed)
 }
 
 // ---------------------------------------------------------------- writing
@@ -234,11 +267,26 @@ struct Writer<'a> {
     scratch: Vec<u8>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
+    fn new(out: &'a mut dyn Write) -> Writer<'a> {
+        Writer {
+            out,
+            hasher: Xxh3::new(),
+            len: 0,
+            scratch: Vec::new(),
+        }
+    }
+
     fn raw(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.hasher.update(b);
         self.len += b.len() as u64;
         self.out.write_all(b)
+    }
+
+    /// Zeros up to the next multiple of 8.
+    fn pad(&mut self) -> std::io::Result<()> {
+        let n = (8 - self.len % 8) % 8;
+        self.raw(&[0u8; 8][..n as usize])
     }
 
     fn u8(&mut self, v: u8) -> std::io::Result<()> {
@@ -257,8 +305,10 @@ impl Writer<'_> {
         self.raw(&v.to_le_bytes())
     }
 
+    /// A count, padding, then the bytes.
     fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
         self.u64(b.len() as u64)?;
+        self.pad()?;
         self.raw(b)
     }
 
@@ -266,13 +316,23 @@ impl Writer<'_> {
         self.bytes(s.as_bytes())
     }
 
-    /// A count, then the items as little-endian bytes, in large pieces.
+    /// A count, padding, then the items as little-endian bytes.
     fn array<T: Copy, const N: usize>(
         &mut self,
         items: &[T],
         to_le: impl Fn(T) -> [u8; N],
     ) -> std::io::Result<()> {
         self.u64(items.len() as u64)?;
+        self.pad()?;
+        self.items(items, to_le)
+    }
+
+    /// Items as little-endian bytes, in large pieces.
+    fn items<T: Copy, const N: usize>(
+        &mut self,
+        items: &[T],
+        to_le: impl Fn(T) -> [u8; N],
+    ) -> std::io::Result<()> {
         let mut scratch = std::mem::take(&mut self.scratch);
         for piece in items.chunks(1 << 16) {
             scratch.clear();
@@ -289,10 +349,28 @@ impl Writer<'_> {
         self.array(v, u32::to_le_bytes)
     }
 
+    /// Block count, per-block u32 (rows | dense flag), dense words, sparse rows.
     fn bits(&mut self, b: &Bits) -> std::io::Result<()> {
-        let mut bytes = Vec::with_capacity(b.portable_size());
-        b.write_portable(&mut bytes);
-        self.bytes(&bytes)
+        let n = b.blocks();
+        let dir: Vec<u32> = (0..n)
+            .map(|i| match b.chunk(i) {
+                Chunk::Dense { count, .. } => count | DENSE_FLAG,
+                c => c.len(),
+            })
+            .collect();
+        self.u32s(&dir)?;
+        self.pad()?;
+        for i in 0..n {
+            if let Chunk::Dense { words, .. } = b.chunk(i) {
+                self.items(&words[..], u64::to_le_bytes)?;
+            }
+        }
+        for i in 0..n {
+            if let Chunk::Sparse(s) = b.chunk(i) {
+                self.items(s, u16::to_le_bytes)?;
+            }
+        }
+        Ok(())
     }
 
     fn codes(&mut self, c: &Codes) -> std::io::Result<()> {
@@ -318,6 +396,9 @@ impl Writer<'_> {
         self.u32s(wraps)
     }
 }
+
+/// In a bitmap's block directory: the block is stored as words.
+const DENSE_FLAG: u32 = 1 << 31;
 
 fn type_tag(t: &FieldType) -> u8 {
     match t {
@@ -363,17 +444,8 @@ fn write_store(w: &mut Writer<'_>, store: &Store) -> std::io::Result<()> {
         Some(l) => {
             w.u8(1)?;
             w.u32(l.field as u32)?;
+            // (the contacts of each account follow from it)
             w.u32s(&l.account_of)?;
-            // contacts of each account, as CSR
-            let mut offsets = Vec::with_capacity(l.contacts_of.len() + 1);
-            let mut rows = Vec::new();
-            offsets.push(0u32);
-            for b in &l.contacts_of {
-                rows.extend(b.iter());
-                offsets.push(rows.len() as u32);
-            }
-            w.u32s(&offsets)?;
-            w.u32s(&rows)?;
         }
         None => w.u8(0)?,
     }
@@ -389,99 +461,109 @@ fn write_table(w: &mut Writer<'_>, t: &Table) -> std::io::Result<()> {
         w.str(&c.name)?;
         w.u8(type_tag(&c.ty))?;
         w.str(sep)?;
-        match &c.data {
-            ColumnData::Dict(d) => {
-                w.u8(0)?;
-                let (text, ends) = d.values.parts();
-                w.str(text)?;
-                w.offsets(ends)?;
-                w.codes(&d.codes)?;
-                w.bits(d.present_bits())?;
-                match d.postings_parts() {
-                    PostingsParts::Bitmaps(b) => {
-                        w.u8(0)?;
-                        w.u64(b.len() as u64)?;
-                        for x in b {
-                            w.bits(x)?;
-                        }
+        // The body, prefixed with its length, from an 8-aligned offset.
+        let mut body = Vec::new();
+        let mut bw = Writer::new(&mut body);
+        write_column(&mut bw, c)?;
+        w.pad()?;
+        w.bytes(&body)?;
+    }
+    Ok(())
+}
+
+fn write_column(w: &mut Writer<'_>, c: &Column) -> std::io::Result<()> {
+    match &c.data {
+        ColumnData::Dict(d) => {
+            w.u8(0)?;
+            let (text, ends) = d.values.parts();
+            w.str(text)?;
+            w.offsets(ends)?;
+            w.codes(&d.codes)?;
+            w.bits(d.present_bits())?;
+            match d.postings_parts() {
+                PostingsParts::Bitmaps(b) => {
+                    w.u8(0)?;
+                    w.u64(b.len() as u64)?;
+                    for x in b {
+                        w.bits(x)?;
                     }
-                    PostingsParts::Sorted => w.u8(1)?,
                 }
+                PostingsParts::Sorted => w.u8(1)?,
             }
-            ColumnData::Num(n) => {
-                w.u8(1)?;
-                w.u64(n.keys.len() as u64)?;
-                w.u64(n.keys.blocks().len() as u64)?;
-                for kb in n.keys.blocks() {
-                    w.i64(kb.base)?;
-                    w.i64(kb.scale)?;
-                    match &kb.raw {
-                        Raw::Const => w.u8(0)?,
-                        Raw::U8(v) => {
-                            w.u8(1)?;
-                            w.bytes(v)?;
-                        }
-                        Raw::U16(v) => {
-                            w.u8(2)?;
-                            w.array(v, u16::to_le_bytes)?;
-                        }
-                        Raw::U32(v) => {
-                            w.u8(4)?;
-                            w.u32s(v)?;
-                        }
-                        Raw::I64(v) => {
-                            w.u8(8)?;
-                            w.array(v, i64::to_le_bytes)?;
-                        }
-                    }
-                }
-                w.bits(n.present_bits())?;
-                let (buckets, coarse, ge, distinct) = n.index_parts();
-                w.u64(buckets.len() as u64)?;
-                for (min, max, count, rows) in buckets {
-                    w.i64(min)?;
-                    w.i64(max)?;
-                    w.u64(count)?;
-                    w.bits(rows)?;
-                }
-                w.u32s(coarse)?;
-                w.u64(ge.len() as u64)?;
-                for b in ge {
-                    w.bits(b)?;
-                }
-                match distinct {
-                    Some(d) => {
+        }
+        ColumnData::Num(n) => {
+            w.u8(1)?;
+            w.u64(n.keys.len() as u64)?;
+            w.u64(n.keys.blocks().len() as u64)?;
+            for kb in n.keys.blocks() {
+                w.i64(kb.base)?;
+                w.i64(kb.scale)?;
+                match &kb.raw {
+                    Raw::Const => w.u8(0)?,
+                    Raw::U8(v) => {
                         w.u8(1)?;
-                        w.array(d, |(k, n): (i64, u64)| {
-                            let mut b = [0u8; 16];
-                            b[..8].copy_from_slice(&k.to_le_bytes());
-                            b[8..].copy_from_slice(&n.to_le_bytes());
-                            b
-                        })?;
+                        w.bytes(v)?;
                     }
-                    None => w.u8(0)?,
+                    Raw::U16(v) => {
+                        w.u8(2)?;
+                        w.array(v, u16::to_le_bytes)?;
+                    }
+                    Raw::U32(v) => {
+                        w.u8(4)?;
+                        w.u32s(v)?;
+                    }
+                    Raw::I64(v) => {
+                        w.u8(8)?;
+                        w.array(v, i64::to_le_bytes)?;
+                    }
                 }
             }
-            ColumnData::Bool(b) => {
-                w.u8(2)?;
-                w.bits(b.trues_bits())?;
-                w.bits(b.present_bits())?;
+            w.bits(n.present_bits())?;
+            let (buckets, coarse, ge, distinct) = n.index_parts();
+            w.u64(buckets.len() as u64)?;
+            for (min, max, count, rows) in buckets {
+                w.i64(min)?;
+                w.i64(max)?;
+                w.u64(count)?;
+                w.bits(rows)?;
             }
-            ColumnData::Set(s) => {
-                w.u8(3)?;
-                w.u64(s.values.len() as u64)?;
-                for v in &s.values {
-                    w.str(v)?;
-                }
-                let (offsets, members) = s.parts();
-                w.offsets(offsets)?;
-                w.codes(members)?;
-                w.u64(s.member_parts().len() as u64)?;
-                for b in s.member_parts() {
-                    w.bits(b)?;
-                }
-                w.bits(s.present_bits())?;
+            w.u32s(coarse)?;
+            w.u64(ge.len() as u64)?;
+            for b in ge {
+                w.bits(b)?;
             }
+            match distinct {
+                Some(d) => {
+                    w.u8(1)?;
+                    w.array(d, |(k, n): (i64, u64)| {
+                        let mut b = [0u8; 16];
+                        b[..8].copy_from_slice(&k.to_le_bytes());
+                        b[8..].copy_from_slice(&n.to_le_bytes());
+                        b
+                    })?;
+                }
+                None => w.u8(0)?,
+            }
+        }
+        ColumnData::Bool(b) => {
+            w.u8(2)?;
+            w.bits(b.trues_bits())?;
+            w.bits(b.present_bits())?;
+        }
+        ColumnData::Set(s) => {
+            w.u8(3)?;
+            w.u64(s.values.len() as u64)?;
+            for v in &s.values {
+                w.str(v)?;
+            }
+            let (offsets, members) = s.parts();
+            w.offsets(offsets)?;
+            w.codes(members)?;
+            w.u64(s.member_parts().len() as u64)?;
+            for b in s.member_parts() {
+                w.bits(b)?;
+            }
+            w.bits(s.present_bits())?;
         }
     }
     Ok(())
@@ -489,60 +571,67 @@ fn write_table(w: &mut Writer<'_>, t: &Table) -> std::io::Result<()> {
 
 // ---------------------------------------------------------------- reading
 
-struct Reader<'a> {
-    src: &'a mut dyn Read,
-    /// Content bytes not read yet: no length may exceed it.
-    remaining: u64,
-    hasher: Xxh3,
-    scratch: Vec<u8>,
-}
-
 type R<T> = Result<T, String>;
 
-fn io_err(e: std::io::Error) -> String {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
-        "unexpected end of data".into()
-    } else {
-        e.to_string()
-    }
+/// A cursor over `keep`'s bytes `pos..end`; arrays it returns borrow them.
+struct Reader<'a> {
+    keep: &'a Arc<Backing>,
+    bytes: &'a [u8],
+    pos: usize,
+    end: usize,
 }
 
-impl Reader<'_> {
-    fn fill(&mut self, out: &mut [u8]) -> R<()> {
-        if out.len() as u64 > self.remaining {
-            return Err("unexpected end of data".into());
+impl<'a> Reader<'a> {
+    fn new(keep: &'a Arc<Backing>, range: Range<usize>) -> Reader<'a> {
+        Reader {
+            keep,
+            bytes: keep.bytes(),
+            pos: range.start,
+            end: range.end,
         }
-        self.src.read_exact(out).map_err(io_err)?;
-        self.hasher.update(out);
-        self.remaining -= out.len() as u64;
-        Ok(())
     }
 
-    fn skip_rest(&mut self) -> R<()> {
-        let mut buf = vec![0u8; 1 << 16];
-        while self.remaining > 0 {
-            let n = (self.remaining as usize).min(buf.len());
-            self.fill(&mut buf[..n])?;
+    fn remaining(&self) -> usize {
+        self.end - self.pos
+    }
+
+    fn take(&mut self, n: usize) -> R<Range<usize>> {
+        if n > self.remaining() {
+            return Err("unexpected end of data".into());
+        }
+        let r = self.pos..self.pos + n;
+        self.pos += n;
+        Ok(r)
+    }
+
+    fn slice(&mut self, n: usize) -> R<&'a [u8]> {
+        let r = self.take(n)?;
+        Ok(&self.bytes[r])
+    }
+
+    /// Skips the zeros up to the next multiple of 8.
+    fn pad(&mut self) -> R<()> {
+        let n = (8 - self.pos % 8) % 8;
+        if self.slice(n)?.iter().any(|&b| b != 0) {
+            return Err("nonzero padding".into());
         }
         Ok(())
     }
 
     fn u8(&mut self) -> R<u8> {
-        let mut b = [0u8; 1];
-        self.fill(&mut b)?;
-        Ok(b[0])
+        Ok(self.slice(1)?[0])
     }
 
     fn u32(&mut self) -> R<u32> {
-        let mut b = [0u8; 4];
-        self.fill(&mut b)?;
-        Ok(u32::from_le_bytes(b))
+        Ok(u32::from_le_bytes(
+            self.slice(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     fn u64(&mut self) -> R<u64> {
-        let mut b = [0u8; 8];
-        self.fill(&mut b)?;
-        Ok(u64::from_le_bytes(b))
+        Ok(u64::from_le_bytes(
+            self.slice(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     fn i64(&mut self) -> R<i64> {
@@ -553,154 +642,194 @@ impl Reader<'_> {
     fn count(&mut self, size: usize) -> R<usize> {
         let n = self.u64()?;
         if n.checked_mul(size.max(1) as u64)
-            .is_none_or(|b| b > self.remaining)
+            .is_none_or(|b| b > self.remaining() as u64)
         {
             return Err(format!("a length of {n} runs past the end of the data"));
         }
         Ok(n as usize)
     }
 
-    fn bytes(&mut self) -> R<Vec<u8>> {
-        let n = self.count(1)?;
-        let mut v = vec![0u8; n];
-        self.fill(&mut v)?;
-        Ok(v)
+    /// A count, padding, then that many items, borrowed.
+    fn buf<T: Plain>(&mut self) -> R<Buf<T>> {
+        let size = std::mem::size_of::<T>();
+        let n = self.count(size)?;
+        self.pad()?;
+        let at = self.take(n * size)?;
+        Buf::mapped(self.keep, at)
     }
 
     fn string(&mut self) -> R<String> {
-        String::from_utf8(self.bytes()?).map_err(|_| "a string is not UTF-8".to_string())
+        let n = self.count(1)?;
+        self.pad()?;
+        let b = self.slice(n)?;
+        String::from_utf8(b.to_vec()).map_err(|_| "a string is not UTF-8".to_string())
     }
 
-    /// A count, then items of `N` little-endian bytes.
-    fn array<T: bytemuck::Pod + Default, const N: usize>(
-        &mut self,
-        from_le: impl Fn([u8; N]) -> T,
-    ) -> R<Vec<T>> {
-        debug_assert_eq!(std::mem::size_of::<T>(), N);
-        let n = self.count(N)?;
-        let mut v = vec![T::default(); n];
-        self.fill(bytemuck::cast_slice_mut(&mut v))?;
-        if cfg!(target_endian = "big") {
-            for x in v.iter_mut() {
-                let bytes: [u8; N] = bytemuck::cast_slice(std::slice::from_ref(x))
-                    .try_into()
-                    .expect("N bytes");
-                *x = from_le(bytes);
-            }
-        }
-        Ok(v)
-    }
-
-    fn u32s(&mut self) -> R<Vec<u32>> {
-        self.array(u32::from_le_bytes)
+    fn text(&mut self) -> R<Text> {
+        let n = self.count(1)?;
+        self.pad()?;
+        let at = self.take(n)?;
+        Text::mapped(self.keep, at)
     }
 
     fn bits(&mut self) -> R<Bits> {
-        let n = self.count(1)?;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.resize(n, 0);
-        let filled = self.fill(&mut scratch);
-        let parsed = filled.and_then(|_| Bits::read_portable(&scratch));
-        self.scratch = scratch;
-        let (bits, used) = parsed?;
-        if used != n {
-            return Err("a bitmap is followed by stray bytes".into());
+        let dir: Buf<u32> = self.buf()?;
+        if dir.len() > 1 << 16 {
+            return Err("a bitmap has more than 2^16 blocks".into());
         }
-        Ok(bits)
+        self.pad()?;
+        let (mut dense, mut sparse) = (0usize, 0usize);
+        for &d in dir.iter() {
+            let (rows, is_dense) = ((d & !DENSE_FLAG) as usize, d & DENSE_FLAG != 0);
+            match (rows, is_dense) {
+                (0, false) | (BLOCK_ROWS, false) => {}
+                (1..BLOCK_ROWS, true) => dense += 1,
+                (1..=super::bits::SPARSE_MAX, false) => sparse += rows,
+                _ => return Err("a bitmap block has a bad size".into()),
+            }
+        }
+        let words = self.take(dense * WORDS * 8)?;
+        let lows = self.take(sparse * 2)?;
+        let (mut at_w, mut at_s) = (words.start, lows.start);
+        let mut chunks = Vec::with_capacity(dir.len());
+        for &d in dir.iter() {
+            let rows = (d & !DENSE_FLAG) as usize;
+            let chunk = if d & DENSE_FLAG != 0 {
+                let w = DenseWords::from_buf(Buf::mapped(self.keep, at_w..at_w + WORDS * 8)?)?;
+                at_w += WORDS * 8;
+                if super::kernels::popcount(&w[..]) as usize != rows {
+                    return Err("a bitmap block's count does not match its words".into());
+                }
+                Chunk::Dense {
+                    words: w,
+                    count: rows as u32,
+                }
+            } else {
+                match rows {
+                    0 => Chunk::Empty,
+                    BLOCK_ROWS => Chunk::Full,
+                    _ => {
+                        let s: Buf<u16> = Buf::mapped(self.keep, at_s..at_s + rows * 2)?;
+                        at_s += rows * 2;
+                        if s.windows(2).any(|p| p[0] >= p[1]) {
+                            return Err("a bitmap block's rows are not ascending".into());
+                        }
+                        Chunk::Sparse(s)
+                    }
+                }
+            };
+            chunks.push(chunk);
+        }
+        Ok(Bits::from_chunks(chunks))
     }
 
-    fn codes(&mut self, len: u32) -> R<Codes> {
+    fn codes(&mut self, len: usize) -> R<Codes> {
         let codes = match self.u8()? {
-            1 => Codes::U8(self.bytes()?),
-            2 => Codes::U16(self.array(u16::from_le_bytes)?),
-            4 => Codes::U32(self.u32s()?),
+            1 => Codes::U8(self.buf()?),
+            2 => Codes::U16(self.buf()?),
+            4 => Codes::U32(self.buf()?),
             w => return Err(format!("unknown code width {w}")),
         };
-        if codes.len() != len as usize {
+        if codes.len() != len {
             return Err("codes do not cover the table".into());
         }
         Ok(codes)
     }
 
     fn offsets(&mut self, total: u64) -> R<Offsets> {
-        let ends = self.u32s()?;
-        let wraps = self.u32s()?;
-        Offsets::from_parts(ends, wraps, total)
+        let ends: Buf<u32> = self.buf()?;
+        let wraps: Buf<u32> = self.buf()?;
+        Offsets::from_parts(ends, wraps.into_vec(), total)
+    }
+
+    fn u32_vec(&mut self) -> R<Vec<u32>> {
+        Ok(self.buf::<u32>()?.into_vec())
     }
 }
 
-fn read_store(r: &mut Reader<'_>) -> R<Store> {
-    let contacts = read_table(r)?;
-    let accounts = match r.u8()? {
-        0 => None,
-        1 => Some(read_table(r)?),
-        x => return Err(format!("bad accounts flag {x}")),
-    };
-    let link = match r.u8()? {
-        0 => None,
-        1 => {
-            let field = r.u32()? as usize;
-            if !matches!(
-                contacts.columns.get(field).map(|c| &c.data),
-                Some(ColumnData::Dict(_))
-            ) {
-                return Err("the link names a column that is not a reference".into());
-            }
-            let naccounts = accounts
-                .as_ref()
-                .ok_or("a link without an accounts table")?
-                .len;
-            let account_of = r.u32s()?;
-            if account_of.len() != contacts.len as usize
-                || account_of
-                    .iter()
-                    .any(|&a| a != super::column::MISSING && a >= naccounts)
-            {
-                return Err("the link names an account that does not exist".into());
-            }
-            let offsets = r.u32s()?;
-            let rows = r.u32s()?;
-            if offsets.len() != naccounts as usize + 1
-                || offsets.first() != Some(&0)
-                || offsets.windows(2).any(|w| w[0] > w[1])
-                || offsets.last().map(|&o| o as usize) != Some(rows.len())
-                || rows.iter().any(|&x| x >= contacts.len)
-            {
-                return Err("bad contacts-of-account lists".into());
-            }
-            let contacts_of: Vec<RoaringBitmap> = offsets
-                .windows(2)
-                .map(|w| {
-                    let part = &rows[w[0] as usize..w[1] as usize];
-                    if part.windows(2).all(|p| p[0] < p[1]) {
-                        RoaringBitmap::from_sorted_iter(part.iter().copied())
-                            .map_err(|_| "unsorted".to_string())
-                    } else {
-                        Err("the contacts of an account are not ascending".to_string())
-                    }
-                })
-                .collect::<R<_>>()?;
-            let linked = super::column::bits_from_predicate(contacts.len, |r| {
-                account_of[r] != super::column::MISSING
-            })
-            .to_roaring();
-            Some(AccountLink {
-                field,
-                account_of,
-                contacts_of,
-                linked,
-            })
-        }
-        x => return Err(format!("bad link flag {x}")),
-    };
-    Ok(Store {
-        contacts,
-        accounts,
-        link,
-    })
+/// Column bodies to decode, shared by two threads.
+struct JobList {
+    keep: Arc<Backing>,
+    /// (table row count, body range, result slot), largest body first
+    columns: Vec<(u32, Range<usize>, usize)>,
+    next: AtomicUsize,
+    done: Vec<Mutex<Option<R<ColumnData>>>>,
 }
 
-fn read_table(r: &mut Reader<'_>) -> R<Table> {
+impl JobList {
+    /// Decodes columns until none is left.
+    fn work(&self) {
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some((len, range, slot)) = self.columns.get(i) else {
+                return;
+            };
+            let mut r = Reader::new(&self.keep, range.clone());
+            let data = read_column(&mut r, *len).and_then(|d| {
+                if r.remaining() == 0 {
+                    Ok(d)
+                } else {
+                    Err("bytes left after a column".into())
+                }
+            });
+            *self.done[*slot].lock().unwrap_or_else(|p| p.into_inner()) = Some(data);
+        }
+    }
+
+    fn take(&self, slot: usize) -> R<ColumnData> {
+        self.done[slot]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or("a column was not decoded")?
+    }
+}
+
+/// A table's header, its columns' bodies still to decode.
+struct TableHead {
+    name: String,
+    len: u32,
+    key: Option<usize>,
+    columns: Vec<(String, FieldType)>,
+    separators: Vec<String>,
+}
+
+/// The table headers, and where the link starts.
+struct Start {
+    contacts: TableHead,
+    accounts: Option<TableHead>,
+    link_at: usize,
+}
+
+fn read_start(keep: &Arc<Backing>) -> R<(Start, Arc<JobList>)> {
+    let mut r = Reader::new(keep, HEADER..keep.bytes().len());
+    let mut columns: Vec<(u32, Range<usize>, usize)> = Vec::new();
+    let contacts = read_table_head(&mut r, &mut columns)?;
+    let accounts = match r.u8()? {
+        0 => None,
+        1 => Some(read_table_head(&mut r, &mut columns)?),
+        x => return Err(format!("bad accounts flag {x}")),
+    };
+    let n = columns.len();
+    columns.sort_by_key(|(_, range, _)| std::cmp::Reverse(range.len()));
+    let list = JobList {
+        keep: Arc::clone(keep),
+        columns,
+        next: AtomicUsize::new(0),
+        done: (0..n).map(|_| Mutex::new(None)).collect(),
+    };
+    let start = Start {
+        contacts,
+        accounts,
+        link_at: r.pos,
+    };
+    Ok((start, Arc::new(list)))
+}
+
+fn read_table_head(
+    r: &mut Reader<'_>,
+    bodies: &mut Vec<(u32, Range<usize>, usize)>,
+) -> R<TableHead> {
     let name = r.string()?;
     let len = r.u32()?;
     if len > super::build::MAX_ROWS {
@@ -720,142 +849,238 @@ fn read_table(r: &mut Reader<'_>) -> R<Table> {
         let cname = r.string()?;
         let ty = tag_type(r.u8()?)?;
         separators.push(r.string()?);
-        let data = match r.u8()? {
-            0 => {
-                let text = r.string()?;
-                let ends = r.offsets(text.len() as u64)?;
-                let values = Strings::from_parts(text, ends)?;
-                let codes = r.codes(len)?;
-                let present = r.bits()?;
-                let postings = match r.u8()? {
-                    0 => {
-                        let n = r.count(8)?;
-                        let mut b = Vec::with_capacity(n);
-                        for _ in 0..n {
-                            b.push(r.bits()?);
-                        }
-                        PostingsOwned::Bitmaps(b)
-                    }
-                    1 => PostingsOwned::Sorted,
-                    x => return Err(format!("unknown postings kind {x}")),
-                };
-                ColumnData::Dict(DictColumn::from_snapshot(
-                    values, codes, present, postings, len,
-                )?)
-            }
-            1 => {
-                let nkeys = r.u64()? as usize;
-                let nblocks = r.count(17)?;
-                let mut blocks = Vec::with_capacity(nblocks);
-                for _ in 0..nblocks {
-                    let base = r.i64()?;
-                    let scale = r.i64()?;
-                    let raw = match r.u8()? {
-                        0 => Raw::Const,
-                        1 => Raw::U8(r.bytes()?.into()),
-                        2 => Raw::U16(r.array(u16::from_le_bytes)?.into()),
-                        4 => Raw::U32(r.u32s()?.into()),
-                        8 => Raw::I64(r.array(i64::from_le_bytes)?.into()),
-                        x => return Err(format!("unknown key width {x}")),
-                    };
-                    blocks.push(KeyBlock { base, scale, raw });
-                }
-                let keys = Keys::from_blocks(nkeys, blocks)?;
-                let present = r.bits()?;
-                let nb = r.count(24)?;
-                let mut buckets = Vec::with_capacity(nb);
-                for _ in 0..nb {
-                    let (min, max, count) = (r.i64()?, r.i64()?, r.u64()?);
-                    buckets.push((min, max, count, r.bits()?));
-                }
-                let coarse = r.u32s()?;
-                let nge = r.count(8)?;
-                let mut ge = Vec::with_capacity(nge);
-                for _ in 0..nge {
-                    ge.push(r.bits()?);
-                }
-                let distinct = match r.u8()? {
-                    0 => None,
-                    1 => {
-                        let raw: Vec<[u64; 2]> = r.array(|b: [u8; 16]| {
-                            [
-                                u64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
-                                u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
-                            ]
-                        })?;
-                        Some(raw.into_iter().map(|[k, n]| (k as i64, n)).collect())
-                    }
-                    x => return Err(format!("bad distinct flag {x}")),
-                };
-                ColumnData::Num(NumColumn::from_index_parts(
-                    len, keys, present, buckets, coarse, ge, distinct,
-                )?)
-            }
-            2 => {
-                let trues = r.bits()?;
-                let present = r.bits()?;
-                super::column::check_rows(&present, len)?;
-                super::column::check_rows(&trues, len)?;
-                ColumnData::Bool(BoolColumn::from_bits(trues, present))
-            }
-            3 => {
-                let n = r.count(8)?;
-                let mut values = Vec::with_capacity(n);
-                for _ in 0..n {
-                    values.push(r.string()?);
-                }
-                let (ends, wraps) = (r.u32s()?, r.u32s()?);
-                let members = match r.u8()? {
-                    1 => Codes::U8(r.bytes()?),
-                    2 => Codes::U16(r.array(u16::from_le_bytes)?),
-                    4 => Codes::U32(r.u32s()?),
-                    w => return Err(format!("unknown code width {w}")),
-                };
-                let offsets = Offsets::from_parts(ends, wraps, members.len() as u64)?;
-                let nbits = r.count(8)?;
-                let mut bits = Vec::with_capacity(nbits);
-                for _ in 0..nbits {
-                    bits.push(r.bits()?);
-                }
-                let present = r.bits()?;
-                ColumnData::Set(SetColumn::from_snapshot(
-                    values, offsets, members, bits, present, len,
-                )?)
-            }
-            x => return Err(format!("unknown column kind {x}")),
-        };
-        let kind_ok = matches!(
-            (&ty, &data),
-            (
-                FieldType::Enum { .. } | FieldType::String | FieldType::Ref,
-                ColumnData::Dict(_)
-            ) | (
-                FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime,
-                ColumnData::Num(_)
-            ) | (FieldType::Bool, ColumnData::Bool(_))
-                | (FieldType::Set, ColumnData::Set(_))
-        );
-        if !kind_ok {
-            return Err(format!(
-                "column `{cname}` is stored as the wrong kind for a {ty}"
-            ));
-        }
-        columns.push(Column {
-            name: cname,
-            ty,
-            data,
-        });
+        r.pad()?;
+        let n = r.count(1)?;
+        r.pad()?;
+        let body = r.take(n)?;
+        bodies.push((len, body, bodies.len()));
+        columns.push((cname, ty));
     }
     if key.is_some_and(|k| k >= columns.len()) {
         return Err("the key names a column that does not exist".into());
     }
-    Ok(Table {
+    Ok(TableHead {
         name,
         len,
-        columns,
         key,
-        all: Bits::all(len).to_roaring(),
+        columns,
         separators,
+    })
+}
+
+fn read_link(keep: &Arc<Backing>, start: &Start) -> R<Option<AccountLink>> {
+    let mut r = Reader::new(keep, start.link_at..keep.bytes().len());
+    let contacts_len = start.contacts.len;
+    let link = match r.u8()? {
+        0 => None,
+        1 => {
+            let field = r.u32()? as usize;
+            let naccounts = start
+                .accounts
+                .as_ref()
+                .ok_or("a link without an accounts table")?
+                .len;
+            let account_of: Buf<u32> = r.buf()?;
+            if account_of.len() != contacts_len as usize {
+                return Err("the link does not cover the contacts".into());
+            }
+            let linked = linked_rows(&account_of).to_roaring();
+            let copy = account_of.to_vec();
+            let contacts_of = ContactsOf::lazy(account_of, naccounts)?;
+            Some(AccountLink {
+                field,
+                account_of: copy,
+                contacts_of,
+                linked,
+            })
+        }
+        x => return Err(format!("bad link flag {x}")),
+    };
+    if r.remaining() != 0 {
+        return Err("bytes left after the store".into());
+    }
+    Ok(link)
+}
+
+/// Rows with an account, built a word at a time (branch-free, vectorised).
+fn linked_rows(account_of: &[u32]) -> Bits {
+    let mut out = super::bits::BitsBuilder::new();
+    let mut w = super::bits::zero_words();
+    for (b, block) in account_of.chunks(BLOCK_ROWS).enumerate() {
+        w.fill(0);
+        for (word, rows) in w.iter_mut().zip(block.chunks(64)) {
+            *word = rows.iter().enumerate().fold(0u64, |m, (j, &a)| {
+                m | (u64::from(a != super::column::MISSING) << j)
+            });
+        }
+        out.push_words(b, &w, super::kernels::popcount(&w[..]) as usize);
+    }
+    out.finish()
+}
+
+/// The tables from their headers and decoded columns, with the link.
+fn assemble(start: Start, list: &JobList, link: Option<AccountLink>) -> R<Store> {
+    let mut slot = 0;
+    let mut build = |t: TableHead| -> R<Table> {
+        let mut columns = Vec::with_capacity(t.columns.len());
+        for (name, ty) in t.columns {
+            let data = list.take(slot)?;
+            slot += 1;
+            let kind_ok = matches!(
+                (&ty, &data),
+                (
+                    FieldType::Enum { .. } | FieldType::String | FieldType::Ref,
+                    ColumnData::Dict(_)
+                ) | (
+                    FieldType::Int | FieldType::Float | FieldType::Date | FieldType::DateTime,
+                    ColumnData::Num(_)
+                ) | (FieldType::Bool, ColumnData::Bool(_))
+                    | (FieldType::Set, ColumnData::Set(_))
+            );
+            if !kind_ok {
+                return Err(format!(
+                    "column `{name}` is stored as the wrong kind for a {ty}"
+                ));
+            }
+            columns.push(Column { name, ty, data });
+        }
+        Ok(Table {
+            name: t.name,
+            len: t.len,
+            columns,
+            key: t.key,
+            all: Bits::all(t.len).to_roaring(),
+            separators: t.separators,
+        })
+    };
+    let contacts = build(start.contacts)?;
+    let accounts = start.accounts.map(&mut build).transpose()?;
+    if let Some(l) = &link {
+        if !matches!(
+            contacts.columns.get(l.field).map(|c| &c.data),
+            Some(ColumnData::Dict(_))
+        ) {
+            return Err("the link names a column that is not a reference".into());
+        }
+    }
+    Ok(Store {
+        contacts,
+        accounts,
+        link,
+    })
+}
+
+fn read_column(r: &mut Reader<'_>, len: u32) -> R<ColumnData> {
+    Ok(match r.u8()? {
+        0 => {
+            let text = r.text()?;
+            let ends = r.offsets(text.len() as u64)?;
+            let values = Strings::from_parts(text, ends)?;
+            let codes = r.codes(len as usize)?;
+            let present = r.bits()?;
+            let postings = match r.u8()? {
+                0 => {
+                    let n = r.count(8)?;
+                    let mut b = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        b.push(r.bits()?);
+                    }
+                    PostingsOwned::Bitmaps(b)
+                }
+                1 => PostingsOwned::Sorted,
+                x => return Err(format!("unknown postings kind {x}")),
+            };
+            ColumnData::Dict(DictColumn::from_snapshot(
+                values, codes, present, postings, len,
+            )?)
+        }
+        1 => {
+            let nkeys = r.u64()? as usize;
+            let nblocks = r.count(17)?;
+            let mut blocks = Vec::with_capacity(nblocks);
+            for _ in 0..nblocks {
+                let base = r.i64()?;
+                let scale = r.i64()?;
+                let raw = match r.u8()? {
+                    0 => Raw::Const,
+                    1 => Raw::U8(r.buf()?),
+                    2 => Raw::U16(r.buf()?),
+                    4 => Raw::U32(r.buf()?),
+                    8 => Raw::I64(r.buf()?),
+                    x => return Err(format!("unknown key width {x}")),
+                };
+                blocks.push(KeyBlock { base, scale, raw });
+            }
+            let keys = Keys::from_blocks(nkeys, blocks)?;
+            let present = r.bits()?;
+            let nb = r.count(24)?;
+            let mut buckets = Vec::with_capacity(nb);
+            for _ in 0..nb {
+                let (min, max, count) = (r.i64()?, r.i64()?, r.u64()?);
+                buckets.push((min, max, count, r.bits()?));
+            }
+            let coarse = r.u32_vec()?;
+            let nge = r.count(8)?;
+            let mut ge = Vec::with_capacity(nge);
+            for _ in 0..nge {
+                ge.push(r.bits()?);
+            }
+            let distinct = match r.u8()? {
+                0 => None,
+                1 => {
+                    let n = r.count(16)?;
+                    r.pad()?;
+                    let raw = r.slice(n * 16)?;
+                    Some(
+                        raw.chunks_exact(16)
+                            .map(|b| {
+                                (
+                                    i64::from_le_bytes(b[..8].try_into().expect("8 bytes")),
+                                    u64::from_le_bytes(b[8..].try_into().expect("8 bytes")),
+                                )
+                            })
+                            .collect(),
+                    )
+                }
+                x => return Err(format!("bad distinct flag {x}")),
+            };
+            ColumnData::Num(NumColumn::from_index_parts(
+                len, keys, present, buckets, coarse, ge, distinct,
+            )?)
+        }
+        2 => {
+            let trues = r.bits()?;
+            let present = r.bits()?;
+            super::column::check_rows(&present, len)?;
+            super::column::check_rows(&trues, len)?;
+            ColumnData::Bool(BoolColumn::from_bits(trues, present))
+        }
+        3 => {
+            let n = r.count(8)?;
+            let mut values = Vec::with_capacity(n);
+            for _ in 0..n {
+                values.push(r.string()?);
+            }
+            let ends: Buf<u32> = r.buf()?;
+            let wraps: Buf<u32> = r.buf()?;
+            let members = match r.u8()? {
+                1 => Codes::U8(r.buf()?),
+                2 => Codes::U16(r.buf()?),
+                4 => Codes::U32(r.buf()?),
+                w => return Err(format!("unknown code width {w}")),
+            };
+            let offsets = Offsets::from_parts(ends, wraps.into_vec(), members.len() as u64)?;
+            let nbits = r.count(8)?;
+            let mut bits = Vec::with_capacity(nbits);
+            for _ in 0..nbits {
+                bits.push(r.bits()?);
+            }
+            let present = r.bits()?;
+            ColumnData::Set(SetColumn::from_snapshot(
+                values, offsets, members, bits, present, len,
+            )?)
+        }
+        x => return Err(format!("unknown column kind {x}")),
     })
 }
 
@@ -984,6 +1209,119 @@ mod tests {
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
         assert!(err(&flipped).contains("checksum"));
+    }
+
+    #[test]
+    fn linked_rows_are_the_rows_with_an_account() {
+        use crate::store::column::MISSING;
+        let account_of: Vec<u32> = (0..200_000u32)
+            .map(|r| {
+                if r % 3 == 0 || (70_000..140_000).contains(&r) {
+                    MISSING
+                } else {
+                    r % 7
+                }
+            })
+            .collect();
+        let want: Vec<u32> = (0..200_000u32)
+            .filter(|&r| account_of[r as usize] != MISSING)
+            .collect();
+        assert_eq!(linked_rows(&account_of).to_vec(), want);
+        assert!(linked_rows(&[]).is_empty());
+    }
+
+    #[test]
+    fn snapshot_of_format_version_1_is_refused_by_name() {
+        let mut old = to_bytes(&small());
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let e = from_bytes(&old).err().unwrap();
+        assert!(
+            e.contains("version 1 is not supported") && e.contains("rebuild it with `segq index`"),
+            "{e}"
+        );
+    }
+
+    /// The big arrays of a loaded snapshot are borrowed from its bytes, not copied.
+    #[test]
+    fn snapshot_arrays_are_borrowed_from_the_file() {
+        let back = from_bytes(&to_bytes(&small())).unwrap();
+        let (mut dict, mut num, mut chunks) = (0, 0, 0);
+        for c in &back.contacts.columns {
+            match &c.data {
+                ColumnData::Dict(d) => {
+                    let mapped = match &d.codes {
+                        Codes::U8(v) => v.is_mapped(),
+                        Codes::U16(v) => v.is_mapped(),
+                        Codes::U32(v) => v.is_mapped(),
+                    };
+                    assert!(mapped, "{}", c.name);
+                    assert!(d.values.is_mapped(), "{}", c.name);
+                    dict += 1;
+                }
+                ColumnData::Num(n) => {
+                    for kb in n.keys.blocks() {
+                        match &kb.raw {
+                            Raw::Const => {}
+                            Raw::U8(v) => assert!(v.is_mapped()),
+                            Raw::U16(v) => assert!(v.is_mapped()),
+                            Raw::U32(v) => assert!(v.is_mapped()),
+                            Raw::I64(v) => assert!(v.is_mapped()),
+                        }
+                    }
+                    num += 1;
+                }
+                _ => {}
+            }
+        }
+        for c in &back.contacts.columns {
+            if let ColumnData::Num(n) = &c.data {
+                for i in 0..n.coarse_buckets() {
+                    let b = n.buckets_from(i);
+                    for k in 0..b.blocks() {
+                        match b.chunk(k) {
+                            Chunk::Sparse(s) => {
+                                assert!(s.is_mapped());
+                                chunks += 1;
+                            }
+                            Chunk::Dense { words, .. } => {
+                                assert!(words.is_mapped());
+                                chunks += 1;
+                            }
+                            Chunk::Empty | Chunk::Full => {}
+                        }
+                    }
+                }
+            }
+        }
+        assert!(dict >= 5 && num >= 5 && chunks > 0, "{dict} {num} {chunks}");
+        let link = back.link.as_ref().unwrap();
+        assert!(!link.contacts_of.is_built(), "built on first use");
+        assert_eq!(link.contacts_of.len(), 16);
+        let small = small();
+        assert_eq!(link.contacts_of, small.link.as_ref().unwrap().contacts_of);
+    }
+
+    /// A damaged or cut file on disk is named as such by `read` (the
+    /// two-thread path), and an intact one reads back.
+    #[test]
+    fn snapshot_file_damage_is_reported_by_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.segx");
+        let store = small();
+        write(&store, &path).unwrap();
+        assert_same(&store, &read(&path).unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        for at in [HEADER, HEADER + 7, bytes.len() / 2, bytes.len() - 1] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x10;
+            std::fs::write(&path, &damaged).unwrap();
+            let e = read(&path).err().unwrap();
+            assert!(e.contains("checksum"), "flip at {at}: {e}");
+        }
+        std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(read(&path).err().unwrap().contains("truncated"));
+        std::fs::write(&path, &bytes[..HEADER - 1]).unwrap();
+        assert!(read(&path).err().unwrap().contains("not a segq snapshot"));
     }
 
     /// A file with a valid checksum but nonsense inside is refused too.
