@@ -174,10 +174,18 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport),
         None => Schema::default(),
     };
     let mut report = LoadReport::default();
+    let started = std::time::Instant::now();
+    let trace = |what: &str| {
+        if super::build::tracing() {
+            eprintln!("{what}: {:.2} s", started.elapsed().as_secs_f64());
+        }
+    };
     let accounts = match &inputs.accounts {
         Some(p) => {
             let ts = schema.accounts.clone().unwrap_or_default();
-            Some(load_table("accounts", p, &ts, None, opts, &mut report)?)
+            let table = load_table("accounts", p, &ts, None, opts, &mut report)?;
+            trace("accounts loaded");
+            Some(table)
         }
         None => {
             if schema.accounts.is_some() {
@@ -196,7 +204,9 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport),
         opts,
         &mut report,
     )?;
+    trace("accounts and contacts loaded");
     let store = link(contacts, accounts).map_err(|m| LoadError::file(&inputs.contacts, m))?;
+    trace("linked");
     Ok((store, report))
 }
 
@@ -215,18 +225,32 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
                 .iter()
                 .map(|v| by_key.get(v.trim()).copied().unwrap_or(MISSING))
                 .collect();
-            let mut account_of = Vec::with_capacity(contacts.len as usize);
-            let mut members: Vec<Vec<u32>> = vec![Vec::new(); acc.len as usize];
-            for (r, c) in refs.codes.iter().enumerate() {
-                let a = if c == MISSING {
-                    MISSING
-                } else {
-                    code_account[c as usize]
-                };
+            let account_of: Vec<u32> = refs
+                .codes
+                .iter()
+                .map(|c| match c {
+                    MISSING => MISSING,
+                    c => code_account[c as usize],
+                })
+                .collect();
+            // The contacts of each account, by counting sort: one buffer
+            // instead of a growing list per account.
+            let mut starts = vec![0u32; acc.len as usize + 1];
+            for &a in &account_of {
                 if a != MISSING {
-                    members[a as usize].push(r as u32);
+                    starts[a as usize + 1] += 1;
                 }
-                account_of.push(a);
+            }
+            for i in 1..starts.len() {
+                starts[i] += starts[i - 1];
+            }
+            let mut fill = starts.clone();
+            let mut rows = vec![0u32; starts[acc.len as usize] as usize];
+            for (r, &a) in account_of.iter().enumerate() {
+                if a != MISSING {
+                    rows[fill[a as usize] as usize] = r as u32;
+                    fill[a as usize] += 1;
+                }
             }
             let linked = RoaringBitmap::from_sorted_iter(
                 account_of
@@ -239,9 +263,12 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
             Some(AccountLink {
                 field,
                 account_of,
-                contacts_of: members
-                    .into_iter()
-                    .map(|m| RoaringBitmap::from_sorted_iter(m).expect("ascending"))
+                contacts_of: starts
+                    .windows(2)
+                    .map(|w| {
+                        let part = &rows[w[0] as usize..w[1] as usize];
+                        RoaringBitmap::from_sorted_iter(part.iter().copied()).expect("ascending")
+                    })
                     .collect(),
                 linked,
             })
@@ -498,6 +525,9 @@ struct LineIndex {
 impl LineIndex {
     /// More than the csv reader's buffer: every byte it has not consumed.
     const KEEP: usize = 1 << 18;
+    /// Cut back to KEEP bytes past this many: rarely, since a cut moves
+    /// KEEP bytes.
+    const CUT: usize = 16 * Self::KEEP;
 
     fn new() -> LineIndex {
         LineIndex {
@@ -511,7 +541,7 @@ impl LineIndex {
     fn push(&mut self, bytes: &[u8]) {
         self.recent.extend_from_slice(bytes);
         self.advance();
-        if self.recent.len() > 2 * Self::KEEP {
+        if self.recent.len() > Self::CUT {
             let cut = self.recent.len() - Self::KEEP;
             self.recent.drain(..cut);
             self.base += cut as u64;
@@ -1567,7 +1597,7 @@ mod tests {
         let chunk = vec![b'x'; 1 << 16];
         for _ in 0..400 {
             index.push(&chunk);
-            assert!(index.recent.len() <= 2 * LineIndex::KEEP);
+            assert!(index.recent.len() <= LineIndex::CUT);
         }
         assert_eq!(index.current(), 4);
     }
