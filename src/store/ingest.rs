@@ -11,7 +11,6 @@ use super::column::MISSING;
 use super::{AccountLink, ColumnData, Store, Table};
 use crate::schema::{normalize_header, parse_schema, FieldSpec, FieldType, Schema, TableSchema};
 use ahash::AHashMap;
-use roaring::RoaringBitmap;
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -233,45 +232,7 @@ pub fn link(contacts: Table, accounts: Option<Table>) -> Result<Store, String> {
                     c => code_account[c as usize],
                 })
                 .collect();
-            // The contacts of each account, by counting sort: one buffer
-            // instead of a growing list per account.
-            let mut starts = vec![0u32; acc.len as usize + 1];
-            for &a in &account_of {
-                if a != MISSING {
-                    starts[a as usize + 1] += 1;
-                }
-            }
-            for i in 1..starts.len() {
-                starts[i] += starts[i - 1];
-            }
-            let mut fill = starts.clone();
-            let mut rows = vec![0u32; starts[acc.len as usize] as usize];
-            for (r, &a) in account_of.iter().enumerate() {
-                if a != MISSING {
-                    rows[fill[a as usize] as usize] = r as u32;
-                    fill[a as usize] += 1;
-                }
-            }
-            let linked = RoaringBitmap::from_sorted_iter(
-                account_of
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &a)| a != MISSING)
-                    .map(|(r, _)| r as u32),
-            )
-            .expect("ascending");
-            Some(AccountLink {
-                field,
-                account_of,
-                contacts_of: starts
-                    .windows(2)
-                    .map(|w| {
-                        let part = &rows[w[0] as usize..w[1] as usize];
-                        RoaringBitmap::from_sorted_iter(part.iter().copied()).expect("ascending")
-                    })
-                    .collect(),
-                linked,
-            })
+            Some(AccountLink::new(field, account_of.into(), acc.len)?)
         }
         (None, Some(field)) => {
             return Err(format!(

@@ -171,6 +171,25 @@ pub struct AccountLink {
 }
 
 impl AccountLink {
+    /// The link from each contact's account row (or [`column::MISSING`]):
+    /// with the rows that have an account, and the contacts of each
+    /// account (built on first use). Every account row must be below
+    /// `accounts` (checked).
+    pub fn new(
+        field: usize,
+        account_of: buf::Buf<u32>,
+        accounts: u32,
+    ) -> Result<AccountLink, String> {
+        let linked = link::linked_rows(&account_of).to_roaring();
+        let copy = account_of.to_vec();
+        Ok(AccountLink {
+            field,
+            account_of: copy,
+            contacts_of: link::ContactsOf::lazy(account_of, accounts)?,
+            linked,
+        })
+    }
+
     /// Contacts of any account in `accounts`.
     pub fn contacts_of_accounts(&self, accounts: &RoaringBitmap) -> RoaringBitmap {
         use roaring::MultiOps;

@@ -46,7 +46,6 @@ use super::column::{
     BoolColumn, Codes, DictColumn, KeyBlock, Keys, NumColumn, Offsets, PostingsOwned,
     PostingsParts, Raw, SetColumn, Strings,
 };
-use super::link::ContactsOf;
 use super::{AccountLink, Column, ColumnData, Store, Table};
 use crate::schema::FieldType;
 use std::io::{Read, Seek, Write};
@@ -884,15 +883,7 @@ fn read_link(keep: &Arc<Backing>, start: &Start) -> R<Option<AccountLink>> {
             if account_of.len() != contacts_len as usize {
                 return Err("the link does not cover the contacts".into());
             }
-            let linked = linked_rows(&account_of).to_roaring();
-            let copy = account_of.to_vec();
-            let contacts_of = ContactsOf::lazy(account_of, naccounts)?;
-            Some(AccountLink {
-                field,
-                account_of: copy,
-                contacts_of,
-                linked,
-            })
+            Some(AccountLink::new(field, account_of, naccounts)?)
         }
         x => return Err(format!("bad link flag {x}")),
     };
@@ -900,22 +891,6 @@ fn read_link(keep: &Arc<Backing>, start: &Start) -> R<Option<AccountLink>> {
         return Err("bytes left after the store".into());
     }
     Ok(link)
-}
-
-/// Rows with an account, built a word at a time (branch-free, vectorised).
-fn linked_rows(account_of: &[u32]) -> Bits {
-    let mut out = super::bits::BitsBuilder::new();
-    let mut w = super::bits::zero_words();
-    for (b, block) in account_of.chunks(BLOCK_ROWS).enumerate() {
-        w.fill(0);
-        for (word, rows) in w.iter_mut().zip(block.chunks(64)) {
-            *word = rows.iter().enumerate().fold(0u64, |m, (j, &a)| {
-                m | (u64::from(a != super::column::MISSING) << j)
-            });
-        }
-        out.push_words(b, &w, super::kernels::popcount(&w[..]) as usize);
-    }
-    out.finish()
 }
 
 /// The tables from their headers and decoded columns, with the link.
@@ -1226,8 +1201,8 @@ mod tests {
         let want: Vec<u32> = (0..200_000u32)
             .filter(|&r| account_of[r as usize] != MISSING)
             .collect();
-        assert_eq!(linked_rows(&account_of).to_vec(), want);
-        assert!(linked_rows(&[]).is_empty());
+        assert_eq!(crate::store::link::linked_rows(&account_of).to_vec(), want);
+        assert!(super::super::link::linked_rows(&[]).is_empty());
     }
 
     #[test]
