@@ -125,7 +125,7 @@ impl RowText {
                 (tag(v) as u64) << 32 | i as u64
             })
             .collect();
-        keys.sort_unstable();
+        radsort::sort(&mut keys);
         // first[i]: the first row holding row i's value.
         let mut first: Vec<u32> = (0..n as u32).collect();
         let mut reps: Vec<u32> = Vec::new();
@@ -1117,6 +1117,13 @@ fn finish_column(
 fn finish_columns(jobs: Vec<(String, Option<FieldSpec>, Builder, bool)>, len: u32) -> Vec<Column> {
     let n = jobs.len();
     let cost = |b: &Builder| match b {
+        // values kept in row order are coded at finish: among the dearest
+        Builder::Dict {
+            dict: Dict {
+                rows: Some(rows), ..
+            },
+            ..
+        } => 3 + rows.ends.len().min(4 << 20),
         Builder::Dict { dict, .. } | Builder::Infer { dict, .. } => {
             2 + dict.values.len().min(1 << 20)
         }

@@ -1615,20 +1615,8 @@ impl NumIndex {
         let mut min = vec![i64::MAX; nb];
         let mut max = vec![i64::MIN; nb];
         let mut counts = vec![0u64; nb];
-        let bucket_of = |k: i64| {
-            // branch-free binary search: the last start <= k (or 0)
-            let (mut lo, mut len) = (0usize, starts.len());
-            while len > 1 {
-                let half = len / 2;
-                lo = if starts[lo + half] <= k {
-                    lo + half
-                } else {
-                    lo
-                };
-                len -= half;
-            }
-            lo
-        };
+        let finder = BucketFinder::new(&starts);
+        let bucket_of = |k: i64| finder.find(k);
         let mut lut: Vec<u32> = Vec::new();
         for b in 0..present.blocks() {
             let kb = keys.block(b);
@@ -1708,6 +1696,80 @@ impl NumIndex {
             coarse,
             ge: ge.into_iter().map(BitsBuilder::finish).collect(),
             distinct,
+        }
+    }
+}
+
+/// Finds the bucket of a key among ascending bucket starts: the last start
+/// not above the key (or bucket 0). A table over the range of the starts,
+/// split into [`BucketFinder::SLOTS`] equal slots, gives the few buckets a
+/// slot spans, so most keys need no search at all — a plain binary search
+/// over 1,024 starts was most of the time spent indexing a numeric column.
+struct BucketFinder<'a> {
+    starts: &'a [i64],
+    first: i64,
+    shift: u32,
+    /// `slots[j]`: the bucket of the first key of slot `j`.
+    slots: Vec<u32>,
+}
+
+impl<'a> BucketFinder<'a> {
+    const SLOTS: u128 = 4096;
+
+    fn new(starts: &'a [i64]) -> BucketFinder<'a> {
+        let first = starts.first().copied().unwrap_or(0);
+        let last = starts.last().copied().unwrap_or(0);
+        let span = (last as i128 - first as i128) as u128;
+        let mut shift = 0u32;
+        while (span >> shift) >= Self::SLOTS {
+            shift += 1;
+        }
+        let mut f = BucketFinder {
+            starts,
+            first,
+            shift,
+            slots: Vec::new(),
+        };
+        let n = (span >> shift) as usize + 2;
+        f.slots = (0..n)
+            .map(|j| {
+                let k = first as i128 + ((j as i128) << shift);
+                f.search(k.min(i64::MAX as i128) as i64, 0, starts.len()) as u32
+            })
+            .collect();
+        f
+    }
+
+    /// The last start not above `k` among `starts[lo..hi]` (or `lo`).
+    #[inline]
+    fn search(&self, k: i64, lo: usize, hi: usize) -> usize {
+        let (mut lo, mut len) = (lo, hi - lo);
+        while len > 1 {
+            let half = len / 2;
+            lo = if self.starts[lo + half] <= k {
+                lo + half
+            } else {
+                lo
+            };
+            len -= half;
+        }
+        lo
+    }
+
+    #[inline]
+    fn find(&self, k: i64) -> usize {
+        if k <= self.first || self.starts.len() < 2 {
+            return 0;
+        }
+        let j = (((k as i128 - self.first as i128) as u128) >> self.shift) as usize;
+        if j + 1 >= self.slots.len() {
+            return self.starts.len() - 1;
+        }
+        let (a, b) = (self.slots[j] as usize, self.slots[j + 1] as usize);
+        if a == b {
+            a
+        } else {
+            self.search(k, a, b + 1)
         }
     }
 }
@@ -1976,6 +2038,47 @@ impl SetColumn {
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn bucket_finder_agrees_with_a_binary_search() {
+        let plain = |starts: &[i64], k: i64| starts.iter().rposition(|&s| s <= k).unwrap_or(0);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut cases: Vec<Vec<i64>> = vec![
+            vec![5],
+            vec![i64::MIN, 0, i64::MAX],
+            vec![-3, -1, 0, 2, 1_000_000_000_000],
+            (0..1024).map(|i| i * 37).collect(),
+            // heavy-tailed: many starts among small keys, few large
+            (0..1024i64).map(|i| i * i * i).collect(),
+        ];
+        for _ in 0..20 {
+            let mut v: Vec<i64> = (0..rng.gen_range(1..1100))
+                .map(|_| rng.gen_range(-1_000_000i64..1_000_000_000_000))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            cases.push(v);
+        }
+        for starts in &cases {
+            let f = BucketFinder::new(starts);
+            let mut keys: Vec<i64> = vec![i64::MIN, i64::MAX, 0, -1];
+            for &s in starts {
+                keys.extend([s.saturating_sub(1), s, s.saturating_add(1)]);
+            }
+            let (lo, hi) = (starts[0], *starts.last().unwrap());
+            for _ in 0..2000 {
+                keys.push(rng.gen_range(lo.saturating_sub(10)..=hi.saturating_add(10)));
+            }
+            for k in keys {
+                assert_eq!(
+                    f.find(k),
+                    plain(starts, k),
+                    "key {k} in {} starts",
+                    starts.len()
+                );
+            }
+        }
+    }
 
     fn bm(rows: &[u32]) -> RoaringBitmap {
         rows.iter().copied().collect()
