@@ -215,6 +215,8 @@ impl Pool {
 enum Rows<'a> {
     Stored(&'a Bits),
     Computed(Bits),
+    /// Kept by a column's [`RangeCache`](crate::store::column::RangeCache).
+    Shared(std::sync::Arc<Bits>),
 }
 
 impl Rows<'_> {
@@ -222,6 +224,7 @@ impl Rows<'_> {
         match self {
             Rows::Stored(b) => b,
             Rows::Computed(b) => b,
+            Rows::Shared(b) => b,
         }
     }
 }
@@ -442,7 +445,24 @@ fn prepare_leaf<'a>(leaf: &Leaf, table: &'a Table) -> Node<'a> {
             Some(p) if p.is_everything(n.coarse_buckets()) => {
                 Node::Rows(Rows::Stored(n.present_bits()))
             }
-            Some(plan) => Node::Range { col: n, plan },
+            Some(plan) => {
+                let (lo, hi) = (plan.lo, plan.hi);
+                match n.ranges.get(lo, hi) {
+                    Ok(rows) => Node::Rows(Rows::Shared(rows)),
+                    Err(false) => Node::Range { col: n, plan },
+                    Err(true) => {
+                        // asked for again: keep its rows for next time
+                        let node = Node::Range { col: n, plan };
+                        let mut out = BitsBuilder::new();
+                        run_blocks(&node, table.len, |b, w| {
+                            out.push_words(b, w, kernels::popcount(&w[..]) as usize)
+                        });
+                        let rows = std::sync::Arc::new(out.finish());
+                        n.ranges.put(lo, hi, rows.clone());
+                        Node::Rows(Rows::Shared(rows))
+                    }
+                }
+            }
         },
         (Test::NumIn(keys), ColumnData::Num(n)) => {
             let mut keys = keys.clone();
@@ -1188,6 +1208,24 @@ mod tests {
                 reference.iter().collect::<Vec<_>>(),
                 "{q}"
             );
+            // By now repeated ranges come from the columns' range caches.
+            assert_eq!(execute(&plan, &e.store), reference, "{q} (cached ranges)");
+            assert_eq!(
+                count(&plan, &e.store),
+                reference.len(),
+                "{q} (cached ranges)"
+            );
         }
+        let kept: usize = e
+            .store
+            .contacts
+            .columns
+            .iter()
+            .filter_map(|c| match &c.data {
+                ColumnData::Num(n) => Some(n.ranges.kept()),
+                _ => None,
+            })
+            .sum();
+        assert!(kept > 0, "ranges asked for repeatedly are kept");
     }
 }

@@ -1218,6 +1218,76 @@ pub struct NumColumn {
     index: NumIndex,
     duplicates: OnceLock<RoaringBitmap>,
     duplicate_bits: OnceLock<Bits>,
+    /// Rows of ranges asked for more than once (see [`RangeCache`]).
+    pub ranges: RangeCache,
+}
+
+/// The rows of recently repeated ranges of one numeric column. A range the
+/// index cannot answer from whole buckets costs key tests in its edge
+/// buckets every time; an analyst's session, a dashboard refresh or a
+/// segment library asks for the same ranges again and again. A range is
+/// kept from its second request on (a one-off query never pays for the
+/// copy), at most [`RangeCache::ENTRIES`] per column, least recently used
+/// first out: at most `ENTRIES` bitmaps of one bit per row each.
+#[derive(Debug, Default)]
+pub struct RangeCache {
+    /// Most recent last.
+    entries: std::sync::Mutex<Vec<RangeEntry>>,
+}
+
+/// (lo, hi, requests, rows once kept)
+type RangeEntry = (i64, i64, u32, Option<std::sync::Arc<Bits>>);
+
+impl RangeCache {
+    pub const ENTRIES: usize = 4;
+
+    /// The kept rows of `lo..=hi`, or whether they should be kept now
+    /// (`Err(true)` from the second request on). Counts the request.
+    pub fn get(&self, lo: i64, hi: i64) -> Result<std::sync::Arc<Bits>, bool> {
+        let Ok(mut e) = self.entries.lock() else {
+            return Err(false);
+        };
+        match e.iter().position(|x| x.0 == lo && x.1 == hi) {
+            Some(i) => {
+                let mut hit = e.remove(i);
+                hit.2 = hit.2.saturating_add(1);
+                let out = hit.3.clone().ok_or(hit.2 >= 2);
+                e.push(hit);
+                out
+            }
+            None => {
+                if e.len() >= Self::ENTRIES * 4 {
+                    // forget the oldest request that kept nothing, else the oldest
+                    let i = e.iter().position(|x| x.3.is_none()).unwrap_or(0);
+                    e.remove(i);
+                }
+                e.push((lo, hi, 1, None));
+                Err(false)
+            }
+        }
+    }
+
+    /// How many ranges are kept.
+    pub fn kept(&self) -> usize {
+        self.entries
+            .lock()
+            .map_or(0, |e| e.iter().filter(|x| x.3.is_some()).count())
+    }
+
+    /// Keeps the rows of `lo..=hi`, dropping the least recently used kept
+    /// range past [`RangeCache::ENTRIES`].
+    pub fn put(&self, lo: i64, hi: i64, rows: std::sync::Arc<Bits>) {
+        let Ok(mut e) = self.entries.lock() else {
+            return;
+        };
+        if let Some(x) = e.iter_mut().find(|x| x.0 == lo && x.1 == hi) {
+            x.3 = Some(rows);
+        }
+        while e.iter().filter(|x| x.3.is_some()).count() > Self::ENTRIES {
+            let i = e.iter().position(|x| x.3.is_some()).expect("one kept");
+            e.remove(i);
+        }
+    }
 }
 
 impl NumColumn {
@@ -1237,6 +1307,7 @@ impl NumColumn {
             index,
             duplicates: OnceLock::new(),
             duplicate_bits: OnceLock::new(),
+            ranges: RangeCache::default(),
         }
     }
 
@@ -1572,6 +1643,7 @@ impl NumColumn {
             index,
             duplicates: OnceLock::new(),
             duplicate_bits: OnceLock::new(),
+            ranges: RangeCache::default(),
         })
     }
 }
@@ -2038,6 +2110,46 @@ impl SetColumn {
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn range_cache_keeps_a_range_from_its_second_request_and_few_of_them() {
+        let c = RangeCache::default();
+        let rows =
+            |n: u32| std::sync::Arc::new(Bits::from_roaring(&RoaringBitmap::from_iter(0..n)));
+        assert!(matches!(c.get(1, 5), Err(false)));
+        assert!(matches!(c.get(1, 5), Err(true)));
+        c.put(1, 5, rows(3));
+        assert_eq!(c.get(1, 5).map(|b| b.len()), Ok(3));
+        assert!(
+            matches!(c.get(1, 6), Err(false)),
+            "another range is its own"
+        );
+        // keeping more than ENTRIES drops the least recently used
+        for k in 10..10 + RangeCache::ENTRIES as i64 {
+            let _ = c.get(k, k);
+            let _ = c.get(k, k);
+            c.put(k, k, rows(k as u32));
+        }
+        assert!(matches!(c.get(1, 5), Err(false)), "(1, 5) was dropped");
+        let kept = (10..10 + RangeCache::ENTRIES as i64)
+            .filter(|&k| c.get(k, k).is_ok())
+            .count();
+        assert_eq!(kept, RangeCache::ENTRIES);
+        // requests that kept nothing do not pile up
+        for k in 100..1000 {
+            let _ = c.get(k, k);
+        }
+        assert!(c.entries.lock().unwrap().len() <= RangeCache::ENTRIES * 4);
+        assert_eq!(
+            c.entries
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|e| e.3.is_some())
+                .count(),
+            RangeCache::ENTRIES
+        );
+    }
 
     #[test]
     fn bucket_finder_agrees_with_a_binary_search() {
