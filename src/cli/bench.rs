@@ -41,6 +41,9 @@ pub struct Timing {
     pub median_ns: u64,
     pub p95_ns: u64,
     pub iterations: usize,
+    /// The first evaluation, before any warm-up: what a one-off query costs
+    /// (nothing cached yet).
+    pub first_ns: u64,
     /// (median, p95) of producing the ids
     pub materialize: Option<(u64, u64)>,
 }
@@ -192,7 +195,9 @@ fn bench_one(
     let compiled = compile(engine, text)?;
     let plan = &compiled.plan;
     let store = &engine.store;
+    let started = Instant::now();
     let count = crate::exec::count(plan, store);
+    let first_ns = started.elapsed().as_nanos() as u64;
     if std::env::var_os("SEGQ_STATS").is_some() {
         use std::sync::atomic::Ordering::Relaxed;
         crate::exec::STATS[0].store(0, Relaxed);
@@ -216,6 +221,7 @@ fn bench_one(
         median_ns,
         p95_ns,
         iterations,
+        first_ns,
         materialize,
     })
 }
@@ -227,6 +233,7 @@ pub fn to_json(t: &Timing) -> serde_json::Value {
         "median_ns": t.median_ns,
         "p95_ns": t.p95_ns,
         "iterations": t.iterations,
+        "first_ns": t.first_ns,
     });
     if let Some((m, p)) = t.materialize {
         v["materialize_median_ns"] = m.into();
@@ -249,7 +256,7 @@ fn table(timings: &[Timing]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     let with_ids = timings.iter().any(|x| x.materialize.is_some());
-    let mut header = vec!["query", "count", "median", "p95"];
+    let mut header = vec!["query", "count", "first", "median", "p95"];
     if with_ids {
         header.extend(["ids median", "ids p95"]);
     }
@@ -258,6 +265,7 @@ fn table(timings: &[Timing]) -> comfy_table::Table {
         let mut row = vec![
             x.query.clone(),
             crate::plan::explain::group(x.count),
+            human(x.first_ns),
             human(x.median_ns),
             human(x.p95_ns),
         ];
@@ -302,12 +310,20 @@ mod tests {
             median_ns: 10,
             p95_ns: 12,
             iterations: 3,
+            first_ns: 40,
             materialize: None,
         };
         let v = to_json(&t);
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys.len(), 5);
-        for k in ["query", "count", "median_ns", "p95_ns", "iterations"] {
+        assert_eq!(keys.len(), 6);
+        for k in [
+            "query",
+            "count",
+            "median_ns",
+            "p95_ns",
+            "iterations",
+            "first_ns",
+        ] {
             assert!(keys.contains(&k), "{k}");
         }
         let with = to_json(&Timing {
