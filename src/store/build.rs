@@ -851,42 +851,51 @@ impl TableBuilder {
 
     /// Finishes every column: typed, indexed, ready to query.
     pub fn finish(self) -> Table {
-        let len = self.len;
-        for (name, spent) in self.names.iter().zip(&self.spent) {
-            eprintln!(
-                "cells of {}.{name}: {:.2} s",
-                self.name,
-                spent.as_secs_f64()
-            );
+        TableBuilder::finish_all(vec![self])
+            .pop()
+            .expect("one table per builder")
+    }
+
+    /// Finishes builders of the same rows (column groups of one table)
+    /// with one pool of two threads, the dearest columns of all of them
+    /// first, so no group's last column waits alone.
+    pub fn finish_all(builders: Vec<TableBuilder>) -> Vec<Table> {
+        let mut jobs = Vec::new();
+        let mut heads = Vec::new();
+        for b in builders {
+            for (name, spent) in b.names.iter().zip(&b.spent) {
+                eprintln!("cells of {}.{name}: {:.2} s", b.name, spent.as_secs_f64());
+            }
+            let mut separators = Vec::new();
+            let n = b.builders.len();
+            for (i, ((name, spec), builder)) in
+                b.names.into_iter().zip(b.specs).zip(b.builders).enumerate()
+            {
+                separators.push(
+                    spec.as_ref()
+                        .map_or(";".to_string(), |s| s.separator.clone()),
+                );
+                jobs.push((name, spec, builder, b.key == Some(i)));
+            }
+            heads.push((b.name, b.len, b.key, separators, n));
         }
-        let mut jobs = Vec::with_capacity(self.builders.len());
-        let mut separators = Vec::new();
-        for (i, ((name, spec), builder)) in self
-            .names
-            .into_iter()
-            .zip(self.specs)
-            .zip(self.builders)
-            .enumerate()
-        {
-            separators.push(
-                spec.as_ref()
-                    .map_or(";".to_string(), |s| s.separator.clone()),
-            );
-            jobs.push((name, spec, builder, self.key == Some(i)));
-        }
+        let len = heads.iter().map(|h| h.1).max().unwrap_or(0);
         let t0 = std::time::Instant::now();
-        let columns = finish_columns(jobs, len);
+        let mut columns = finish_columns(jobs, len).into_iter();
         if tracing() {
             eprintln!("finish all: {:.2} s", t0.elapsed().as_secs_f64());
         }
-        Table {
-            name: self.name,
-            len,
-            columns,
-            key: self.key,
-            all: super::bits::Bits::all(len).to_roaring(),
-            separators,
-        }
+        heads
+            .into_iter()
+            .map(|(name, len, key, separators, n)| Table {
+                name,
+                len,
+                columns: columns.by_ref().take(n).collect(),
+                key,
+                all: super::bits::Bits::all(len).to_roaring(),
+                separators,
+            })
+            .collect()
     }
 }
 

@@ -1054,15 +1054,10 @@ fn build_csv_parallel(
             e.message,
         ));
     }
-    let [b0, b1] = builders;
-    let (t0, t1) = std::thread::scope(|s| {
-        let h = s.spawn(move || b1.finish());
-        let t0 = b0.finish();
-        (
-            t0,
-            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
-    });
+    let mut tables = TableBuilder::finish_all(builders.into()).into_iter();
+    let (Some(t0), Some(t1)) = (tables.next(), tables.next()) else {
+        unreachable!("two groups, two tables")
+    };
     let len = t0.len;
     debug_assert_eq!(len, t1.len);
     let mut parts: Vec<Option<(super::Column, String)>> = (0..width).map(|_| None).collect();
