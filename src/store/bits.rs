@@ -10,12 +10,15 @@
 //! Bits read and write roaring's portable serialization
 //! (<https://github.com/RoaringBitmap/RoaringFormatSpec>), so conversion to
 //! and from [`RoaringBitmap`] goes through it at memory speed. Snapshots
-//! store their chunks in their own aligned layout instead, and a loaded
-//! snapshot's chunks borrow the file's bytes ([`Buf`], [`DenseWords`]).
+//! store every bitmap in it too (without run containers, from an 8-byte
+//! aligned offset), and a loaded snapshot's chunks borrow the file's bytes
+//! where they can ([`Bits::read_portable_borrowed`], [`Buf`], [`DenseWords`]).
 
-use super::buf::Buf;
+use super::buf::{Backing, Buf};
 use super::kernels;
 use roaring::RoaringBitmap;
+use std::ops::Range;
+use std::sync::Arc;
 
 /// Rows per block.
 pub const BLOCK_ROWS: usize = 1 << 16;
@@ -649,6 +652,188 @@ impl Bits {
     }
 }
 
+impl Bits {
+    /// Bytes [`Bits::write_portable_without_runs`] writes.
+    pub fn portable_size_without_runs(&self) -> usize {
+        8 + self
+            .containers()
+            .map(|(_, c)| 8 + container_size_without_runs(c))
+            .sum::<usize>()
+    }
+
+    /// Roaring's portable serialization without run containers (cookie
+    /// 12346): what `RoaringBitmap::serialize_into` writes for a bitmap
+    /// that was never `optimize`d, and what every roaring library reads.
+    /// The cookie, the container count, a (key, rows - 1) pair and an
+    /// offset per container, then the containers: a chunk of at most 4096
+    /// rows as an ascending u16 array whatever its kind here, a bigger one
+    /// (a full block too) as 1024 little-endian words. From an 8-byte
+    /// aligned start, every array is 2-byte aligned, and a bitset is 8-byte
+    /// aligned when the arrays before it hold a multiple of 4 values.
+    /// `emit` gets the bytes in pieces.
+    pub fn write_portable_without_runs<E>(
+        &self,
+        mut emit: impl FnMut(&[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let containers: Vec<(usize, &Chunk)> = self.containers().collect();
+        let n = containers.len();
+        let mut piece: Vec<u8> = Vec::with_capacity((8 + 8 * n).max(8 * WORDS));
+        piece.extend_from_slice(&SERIAL_COOKIE_NO_RUNCONTAINER.to_le_bytes());
+        piece.extend_from_slice(&(n as u32).to_le_bytes());
+        for (b, c) in &containers {
+            piece.extend_from_slice(&(*b as u16).to_le_bytes());
+            piece.extend_from_slice(&((c.len() - 1) as u16).to_le_bytes());
+        }
+        let mut offset = 8 + 8 * n;
+        for (_, c) in &containers {
+            piece.extend_from_slice(&(offset as u32).to_le_bytes());
+            offset += container_size_without_runs(c);
+        }
+        emit(&piece)?;
+        for (_, c) in &containers {
+            match c {
+                Chunk::Dense { words, count }
+                    if *count as usize > ARRAY_MAX && cfg!(target_endian = "little") =>
+                {
+                    emit(bytemuck::cast_slice(&words[..]))?
+                }
+                Chunk::Sparse(s) if cfg!(target_endian = "little") => {
+                    emit(bytemuck::cast_slice(&s[..]))?
+                }
+                c => {
+                    piece.clear();
+                    if c.len() as usize > ARRAY_MAX {
+                        let mut w = zero_words();
+                        c.write_to(&mut w);
+                        w.iter()
+                            .for_each(|x| piece.extend_from_slice(&x.to_le_bytes()));
+                    } else {
+                        c.for_each(|x| piece.extend_from_slice(&x.to_le_bytes()));
+                    }
+                    emit(&piece)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one bitmap in roaring's portable serialization without run
+    /// containers (as [`Bits::write_portable_without_runs`] writes it) from
+    /// `keep`'s bytes `at`, borrowing what it can: arrays of at most
+    /// [`SPARSE_MAX`] rows as [`Buf<u16>`], bitsets at 8-byte aligned
+    /// offsets as [`DenseWords`]; a misaligned bitset is copied, and an
+    /// array of more rows becomes dense words (as the executor wants).
+    ///
+    /// Checks before use: every length against the bytes at hand, the
+    /// container count and every key against `max_blocks` (so nothing is
+    /// allocated from the input's own numbers beyond that), keys strictly
+    /// ascending, each offset equal to where its container starts, arrays
+    /// strictly ascending, and each bitset's popcount equal to its stated
+    /// rows. Returns the set and the bytes it took.
+    pub fn read_portable_borrowed(
+        keep: &Arc<Backing>,
+        at: Range<usize>,
+        max_blocks: usize,
+    ) -> Result<(Bits, usize), String> {
+        let start = at.start;
+        let bytes = keep
+            .bytes()
+            .get(at)
+            .ok_or("a bitmap runs past the end of the data")?;
+        let mut r = Reader { bytes, pos: 0 };
+        match r.u32()? {
+            SERIAL_COOKIE_NO_RUNCONTAINER => {}
+            c if c & 0xFFFF == SERIAL_COOKIE => {
+                return Err("a bitmap has run containers (a snapshot stores none)".into())
+            }
+            _ => {
+                return Err("a bitmap is not in roaring's portable format (unknown cookie)".into())
+            }
+        }
+        let n = r.u32()? as usize;
+        if n > max_blocks {
+            return Err(format!(
+                "a bitmap has {n} containers for a table of {max_blocks} blocks"
+            ));
+        }
+        let header = r.take(4 * n)?;
+        let offsets = r.take(4 * n)?;
+        let mut chunks: Vec<Chunk> = Vec::with_capacity(n);
+        let mut len = 0u64;
+        for i in 0..n {
+            let key = u16::from_le_bytes([header[4 * i], header[4 * i + 1]]) as usize;
+            let card = u16::from_le_bytes([header[4 * i + 2], header[4 * i + 3]]) as usize + 1;
+            if key < chunks.len() {
+                return Err("bitmap container keys are not ascending".into());
+            }
+            if key >= max_blocks {
+                return Err(format!(
+                    "a bitmap container's key {key} is past the table's {max_blocks} blocks"
+                ));
+            }
+            let o = &offsets[4 * i..4 * i + 4];
+            if u32::from_le_bytes([o[0], o[1], o[2], o[3]]) as usize != r.pos {
+                return Err("a bitmap container offset does not match its position".into());
+            }
+            let chunk = if card <= ARRAY_MAX {
+                let from = start + r.pos;
+                r.take(2 * card)?;
+                let s: Buf<u16> = Buf::mapped_or_copied(keep, from..from + 2 * card)?;
+                if !strictly_ascending(&s) {
+                    return Err("a bitmap array container is not strictly ascending".into());
+                }
+                if card <= SPARSE_MAX {
+                    Chunk::Sparse(s)
+                } else {
+                    let mut w = zero_words();
+                    for &x in s.iter() {
+                        w[(x >> 6) as usize] |= 1 << (x & 63);
+                    }
+                    Chunk::Dense {
+                        words: DenseWords(Buf::from(w as Box<[u64]>)),
+                        count: card as u32,
+                    }
+                }
+            } else {
+                let from = start + r.pos;
+                r.take(8 * WORDS)?;
+                let words =
+                    DenseWords::from_buf(Buf::mapped_or_copied(keep, from..from + 8 * WORDS)?)?;
+                if kernels::popcount(&words[..]) as usize != card {
+                    return Err("a bitmap container's rows do not match its words".into());
+                }
+                if card == BLOCK_ROWS {
+                    Chunk::Full
+                } else {
+                    Chunk::Dense {
+                        words,
+                        count: card as u32,
+                    }
+                }
+            };
+            chunks.resize(key, Chunk::Empty);
+            chunks.push(chunk);
+            len += card as u64;
+        }
+        Ok((Bits { chunks, len }, r.pos))
+    }
+}
+
+/// Whether `s` is strictly ascending (no early exit, so it vectorises).
+fn strictly_ascending(s: &[u16]) -> bool {
+    let tail = s.get(1..).unwrap_or_default();
+    !s.iter().zip(tail).fold(false, |bad, (a, b)| bad | (a >= b))
+}
+
+/// Bytes of a chunk's container in the portable format without runs.
+fn container_size_without_runs(c: &Chunk) -> usize {
+    if c.len() as usize <= ARRAY_MAX {
+        2 * c.len() as usize
+    } else {
+        8 * WORDS
+    }
+}
+
 const SERIAL_COOKIE_NO_RUNCONTAINER: u32 = 12346;
 const SERIAL_COOKIE: u32 = 12347;
 const NO_OFFSET_THRESHOLD: usize = 4;
@@ -849,6 +1034,140 @@ mod tests {
             let all = Bits::all(len);
             assert_eq!(all.len(), len as u64);
             assert_eq!(all.to_roaring(), (0..len).collect::<RoaringBitmap>());
+        }
+    }
+
+    fn without_runs(bits: &Bits) -> Vec<u8> {
+        let mut out = Vec::new();
+        bits.write_portable_without_runs(|p| {
+            out.extend_from_slice(p);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        out
+    }
+
+    /// `bytes` at offset 8 of a backing, read back with `max_blocks`.
+    fn borrowed(bytes: &[u8], max_blocks: usize) -> Result<(Bits, usize), String> {
+        let mut file = vec![0u8; 8];
+        file.extend_from_slice(bytes);
+        let keep = Arc::new(Backing::copy(&file));
+        Bits::read_portable_borrowed(&keep, 8..file.len(), max_blocks)
+    }
+
+    #[test]
+    fn bits_portable_without_runs_is_what_roaring_writes() {
+        let mut shapes = shapes();
+        // blocks of 2049..=4096 rows: dense here, arrays in the portable format
+        shapes.push(random_rows(7, 200_000, 0.05));
+        for rows in shapes {
+            let bits = Bits::from_sorted(rows.iter().copied());
+            let bytes = without_runs(&bits);
+            assert_eq!(bytes.len(), bits.portable_size_without_runs());
+            let roaring = RoaringBitmap::from_sorted_iter(rows.iter().copied()).unwrap();
+            let mut theirs = Vec::new();
+            roaring.serialize_into(&mut theirs).unwrap();
+            assert_eq!(bytes, theirs, "{} rows", rows.len());
+            assert_eq!(
+                RoaringBitmap::deserialize_from(&bytes[..]).unwrap(),
+                roaring
+            );
+            let (back, used) = borrowed(&bytes, 1 << 16).unwrap();
+            assert_eq!(used, bytes.len());
+            assert_eq!(back, bits, "{} rows", rows.len());
+        }
+    }
+
+    #[test]
+    fn bits_borrow_arrays_and_aligned_bitsets_and_copy_the_rest() {
+        let dense = |b: u32| {
+            random_rows(b as u64, 65_536, 0.4)
+                .into_iter()
+                .map(move |r| (b << 16) | r)
+        };
+        let kinds = |bits: &Bits| -> Vec<(&'static str, bool)> {
+            (0..bits.blocks())
+                .map(|b| match bits.chunk(b) {
+                    Chunk::Sparse(s) => ("sparse", s.is_mapped()),
+                    Chunk::Dense { words, .. } => ("dense", words.is_mapped()),
+                    Chunk::Full => ("full", false),
+                    Chunk::Empty => ("empty", false),
+                })
+                .collect()
+        };
+        // 3 rows (6 bytes) before the words: the bitsets after it are misaligned
+        let odd = Bits::from_sorted([5, 9, 700].into_iter().chain(dense(1)).chain(dense(3)));
+        let (back, _) = borrowed(&without_runs(&odd), 4).unwrap();
+        assert_eq!(back, odd);
+        let want = [
+            ("sparse", true),
+            ("dense", false),
+            ("empty", false),
+            ("dense", false),
+        ];
+        assert_eq!(kinds(&back), want);
+        // 4 rows (8 bytes): aligned again
+        let even = Bits::from_sorted(
+            dense(0)
+                .chain([65_536 + 3, 65_536 + 4, 65_536 + 8, 65_536 + 9])
+                .chain(dense(2))
+                .chain((3 << 16)..(4 << 16)),
+        );
+        let (back, _) = borrowed(&without_runs(&even), 4).unwrap();
+        assert_eq!(back, even);
+        let want = [
+            ("dense", true),
+            ("sparse", true),
+            ("dense", true),
+            ("full", false),
+        ];
+        assert_eq!(kinds(&back), want);
+    }
+
+    #[test]
+    fn bits_strictly_ascending_sees_every_pair() {
+        assert!(strictly_ascending(&[]) && strictly_ascending(&[7]));
+        let mut s: Vec<u16> = (0..3000).map(|i| i * 3).collect();
+        assert!(strictly_ascending(&s));
+        for at in [2, 1500, 2999] {
+            let keep = s[at];
+            s[at] = s[at - 1];
+            assert!(!strictly_ascending(&s), "equal at {at}");
+            s[at] = s[at - 1] - 1;
+            assert!(!strictly_ascending(&s), "descending at {at}");
+            s[at] = keep;
+        }
+    }
+
+    #[test]
+    fn bits_portable_reader_checks_everything_before_use() {
+        let bits = Bits::from_sorted([1, 2, 3].into_iter().chain((1 << 16)..(1 << 16) + 5000));
+        let good = without_runs(&bits);
+        assert!(borrowed(&good, 2).is_ok());
+        for cut in 0..good.len() {
+            assert!(borrowed(&good[..cut], 2).is_err(), "truncated at {cut}");
+        }
+        let err = |f: &dyn Fn(&mut Vec<u8>), max: usize| {
+            let mut b = good.clone();
+            f(&mut b);
+            borrowed(&b, max).expect_err("refused")
+        };
+        // layout: cookie, n = 2, (0, 2), (1, 4999), offsets 24, 30, [1, 2, 3], words
+        assert!(err(&|_| {}, 1).contains("2 containers for a table of 1 blocks"));
+        assert!(err(&|b| b[0] = 0x3b, 2).contains("run containers"));
+        assert!(err(&|b| b[0] = 0, 2).contains("unknown cookie"));
+        assert!(err(&|b| b[12] = 0, 2).contains("not ascending"));
+        assert!(err(&|b| b[12] = 2, 2).contains("key 2 is past the table's 2 blocks"));
+        assert!(err(&|b| b[20] = 25, 2).contains("offset does not match"));
+        assert!(err(&|b| b[26] = 3, 2).contains("not strictly ascending"));
+        assert!(err(&|b| b[10] = 3, 2).contains("offset does not match"));
+        assert!(err(&|b| b[40] ^= 1, 2).contains("rows do not match its words"));
+        assert!(err(&|b| b[6] = 0xff, 1 << 24).contains("truncated"));
+        // every flipped byte: refused or read, never a panic
+        for i in 0..good.len() {
+            let mut b = good.clone();
+            b[i] ^= 0x81;
+            let _ = borrowed(&b, 2);
         }
     }
 

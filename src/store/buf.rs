@@ -147,6 +147,26 @@ impl<T: Plain> Buf<T> {
         })
     }
 
+    /// As [`Buf::mapped`], but a range that is not aligned for `T` is
+    /// copied into an owned array instead of refused.
+    pub fn mapped_or_copied(keep: &Arc<Backing>, at: Range<usize>) -> Result<Buf<T>, String> {
+        let bytes = keep
+            .bytes()
+            .get(at.clone())
+            .ok_or("an array runs past the end of the data")?;
+        let size = std::mem::size_of::<T>();
+        if (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>()) {
+            return Buf::mapped(keep, at);
+        }
+        if bytes.len() % size != 0 {
+            return Err("an array's length is not a whole number of values".into());
+        }
+        Ok(bytes
+            .chunks_exact(size)
+            .map(|b| bytemuck::pod_read_unaligned::<T>(b).le_to_native())
+            .collect())
+    }
+
     /// Whether the values are borrowed from a snapshot.
     pub fn is_mapped(&self) -> bool {
         matches!(self.repr, Repr::Mapped { .. })
@@ -352,6 +372,15 @@ mod tests {
         assert!(Buf::<u64>::mapped(&keep, 4..12).is_err());
         assert!(Buf::<u32>::mapped(&keep, 8..14).is_err());
         assert!(Buf::<u16>::mapped(&keep, 8..14).is_ok());
+        // misaligned ranges are copied instead, checked the same way
+        let m: Buf<u64> = Buf::mapped_or_copied(&keep, 4..20).unwrap();
+        assert!(!m.is_mapped());
+        assert_eq!(&m[..], &[3 << 32, 6 << 32]);
+        let a: Buf<u64> = Buf::mapped_or_copied(&keep, 8..24).unwrap();
+        assert!(a.is_mapped());
+        assert_eq!(&a[..], &[3, 6]);
+        assert!(Buf::<u64>::mapped_or_copied(&keep, 4..14).is_err());
+        assert!(Buf::<u64>::mapped_or_copied(&keep, 68..80).is_err());
         // the bytes stay alive as long as a borrower does
         drop(keep);
         assert_eq!(b.into_vec(), vec![3, 6, 9]);

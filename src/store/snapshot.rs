@@ -17,30 +17,45 @@
 //! field carries its length first. Every array starts at a file offset that
 //! is a multiple of 8 (zero padding after its length), so a loaded snapshot
 //! borrows its big arrays — codes, string text, offsets, packed keys, the
-//! chunks of bitmaps — straight from the memory-mapped file ([`Buf`])
+//! containers of bitmaps — straight from the memory-mapped file ([`Buf`])
 //! instead of copying them. Each column's body is prefixed with its length,
 //! so columns are decoded on two threads while a third pass hashes the file.
-//! A bitmap is its number of 2^16-row blocks, one u32 per block (bits 0..17:
-//! rows; bit 31: stored as 1024 words), the dense blocks' words, then the
-//! sparse blocks' ascending low 16 bits.
+//!
+//! Every bitmap is exactly roaring's portable serialization without run
+//! containers (<https://github.com/RoaringBitmap/RoaringFormatSpec>; what
+//! `RoaringBitmap::serialize_into` writes, so any roaring library reads
+//! it from the file): the cookie 12346, the container count, a (key,
+//! rows - 1) pair and a u32 offset per 2^16-row block that holds rows,
+//! then the containers — an ascending u16 array for at most 4096 rows,
+//! 1024 little-endian words above (a full block too). Zero padding before
+//! it puts it at an 8-byte file offset, so its header is 8 + 8n bytes and
+//! its first container is 8-aligned: arrays are borrowed as they are, a
+//! bitset is borrowed when the arrays before it hold a multiple of 4 values
+//! and copied otherwise, and an array of more than
+//! [`SPARSE_MAX`](super::bits::SPARSE_MAX) rows is turned into words for
+//! the executor ([`Bits::read_portable_borrowed`]).
 //!
 //! Reading checks, in this order, before anything is allocated from the
 //! file's own numbers: the magic, the version (a newer one is refused by
-//! name, an older one with "rebuild it"), that the file is exactly header +
-//! content long. Then every length is checked against the bytes that remain
-//! before it is used, and every code, row, offset, chunk count and sort
-//! order against the table it belongs to — so a truncated, corrupted or
-//! foreign file is an error, never a panic or an allocation sized by
-//! untrusted bytes. The checksum over the whole content is computed
-//! alongside and compared before the store is returned: a mismatch is
-//! reported as such, whatever the parse found.
+//! name, an older one — 1 and 2 — with "rebuild it"), that the file is
+//! exactly header + content long. Then every length is checked against the
+//! bytes that remain before it is used, and every code, row, offset, chunk
+//! count and sort order against the table it belongs to (in each bitmap:
+//! container count and keys below the table's block count, keys ascending,
+//! offsets where the containers are, arrays strictly ascending, each
+//! bitset's popcount equal to its stated rows; all bitmaps together span
+//! at most as many blocks as the content has bytes, plus 2^20) — so a
+//! truncated, corrupted or foreign file is an error, never a panic or an
+//! allocation sized by untrusted bytes. The checksum over the whole
+//! content is computed alongside and compared before the store is
+//! returned: a mismatch is reported as such, whatever the parse found.
 //!
 //! Writing goes to a temporary file in the target directory, which is
 //! fsynced and then renamed over the target (and the directory fsynced), so
 //! a crash leaves the old file or the new one, never a torn one — and a
 //! process that has the old one mapped keeps reading the old inode.
 
-use super::bits::{Bits, Chunk, DenseWords, BLOCK_ROWS, WORDS};
+use super::bits::{Bits, BLOCK_ROWS};
 use super::buf::{Backing, Buf, Plain, Text};
 use super::column::{
     BoolColumn, Codes, DictColumn, KeyBlock, Keys, NumColumn, Offsets, PostingsOwned,
@@ -57,7 +72,7 @@ use xxhash_rust::xxh3::Xxh3;
 
 pub const MAGIC: &[u8; 8] = b"SEGQSNAP";
 /// The format version this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const HEADER: usize = 32;
 
 /// Writes `store` to `path` atomically.
@@ -348,28 +363,11 @@ impl<'a> Writer<'a> {
         self.array(v, u32::to_le_bytes)
     }
 
-    /// Block count, per-block u32 (rows | dense flag), dense words, sparse rows.
+    /// Padding, then the set in roaring's portable serialization (no run
+    /// containers), which borrows in place when read.
     fn bits(&mut self, b: &Bits) -> std::io::Result<()> {
-        let n = b.blocks();
-        let dir: Vec<u32> = (0..n)
-            .map(|i| match b.chunk(i) {
-                Chunk::Dense { count, .. } => count | DENSE_FLAG,
-                c => c.len(),
-            })
-            .collect();
-        self.u32s(&dir)?;
         self.pad()?;
-        for i in 0..n {
-            if let Chunk::Dense { words, .. } = b.chunk(i) {
-                self.items(&words[..], u64::to_le_bytes)?;
-            }
-        }
-        for i in 0..n {
-            if let Chunk::Sparse(s) = b.chunk(i) {
-                self.items(s, u16::to_le_bytes)?;
-            }
-        }
-        Ok(())
+        b.write_portable_without_runs(|piece| self.raw(piece))
     }
 
     fn codes(&mut self, c: &Codes) -> std::io::Result<()> {
@@ -395,9 +393,6 @@ impl<'a> Writer<'a> {
         self.u32s(wraps)
     }
 }
-
-/// In a bitmap's block directory: the block is stored as words.
-const DENSE_FLAG: u32 = 1 << 31;
 
 fn type_tag(t: &FieldType) -> u8 {
     match t {
@@ -578,6 +573,10 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     end: usize,
+    /// Blocks of 2^16 rows in the table being read: no bitmap reaches past them.
+    blocks: usize,
+    /// Block slots the bitmaps of the whole file may still take ([`JobList::slots`]).
+    slots: Option<&'a AtomicUsize>,
 }
 
 impl<'a> Reader<'a> {
@@ -587,6 +586,8 @@ impl<'a> Reader<'a> {
             bytes: keep.bytes(),
             pos: range.start,
             end: range.end,
+            blocks: 1 << 16,
+            slots: None,
         }
     }
 
@@ -671,55 +672,21 @@ impl<'a> Reader<'a> {
         Text::mapped(self.keep, at)
     }
 
+    /// Padding, then one set in roaring's portable serialization.
     fn bits(&mut self) -> R<Bits> {
-        let dir: Buf<u32> = self.buf()?;
-        if dir.len() > 1 << 16 {
-            return Err("a bitmap has more than 2^16 blocks".into());
-        }
         self.pad()?;
-        let (mut dense, mut sparse) = (0usize, 0usize);
-        for &d in dir.iter() {
-            let (rows, is_dense) = ((d & !DENSE_FLAG) as usize, d & DENSE_FLAG != 0);
-            match (rows, is_dense) {
-                (0, false) | (BLOCK_ROWS, false) => {}
-                (1..BLOCK_ROWS, true) => dense += 1,
-                (1..=super::bits::SPARSE_MAX, false) => sparse += rows,
-                _ => return Err("a bitmap block has a bad size".into()),
-            }
+        let (bits, used) =
+            Bits::read_portable_borrowed(self.keep, self.pos..self.end, self.blocks)?;
+        self.pos += used;
+        let spent = bits.blocks();
+        if let Some(slots) = self.slots {
+            slots
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                    left.checked_sub(spent)
+                })
+                .map_err(|_| "the bitmaps span more blocks than a file of this size holds")?;
         }
-        let words = self.take(dense * WORDS * 8)?;
-        let lows = self.take(sparse * 2)?;
-        let (mut at_w, mut at_s) = (words.start, lows.start);
-        let mut chunks = Vec::with_capacity(dir.len());
-        for &d in dir.iter() {
-            let rows = (d & !DENSE_FLAG) as usize;
-            let chunk = if d & DENSE_FLAG != 0 {
-                let w = DenseWords::from_buf(Buf::mapped(self.keep, at_w..at_w + WORDS * 8)?)?;
-                at_w += WORDS * 8;
-                if super::kernels::popcount(&w[..]) as usize != rows {
-                    return Err("a bitmap block's count does not match its words".into());
-                }
-                Chunk::Dense {
-                    words: w,
-                    count: rows as u32,
-                }
-            } else {
-                match rows {
-                    0 => Chunk::Empty,
-                    BLOCK_ROWS => Chunk::Full,
-                    _ => {
-                        let s: Buf<u16> = Buf::mapped(self.keep, at_s..at_s + rows * 2)?;
-                        at_s += rows * 2;
-                        if s.windows(2).any(|p| p[0] >= p[1]) {
-                            return Err("a bitmap block's rows are not ascending".into());
-                        }
-                        Chunk::Sparse(s)
-                    }
-                }
-            };
-            chunks.push(chunk);
-        }
-        Ok(Bits::from_chunks(chunks))
+        Ok(bits)
     }
 
     fn codes(&mut self, len: usize) -> R<Codes> {
@@ -753,6 +720,12 @@ struct JobList {
     columns: Vec<(u32, Range<usize>, usize)>,
     next: AtomicUsize,
     done: Vec<Mutex<Option<R<ColumnData>>>>,
+    /// Block slots (one [`Chunk`](super::bits::Chunk) each, empty ones too)
+    /// all bitmaps together may take: the content's length in bytes plus
+    /// 2^20. A bitmap's container costs 10 bytes of file but its key can
+    /// claim up to 2^16 slots, so without this a small crafted file with a
+    /// large row count could make the reader allocate gigabytes.
+    slots: AtomicUsize,
 }
 
 impl JobList {
@@ -764,6 +737,8 @@ impl JobList {
                 return;
             };
             let mut r = Reader::new(&self.keep, range.clone());
+            r.blocks = (*len as usize).div_ceil(BLOCK_ROWS);
+            r.slots = Some(&self.slots);
             let data = read_column(&mut r, *len).and_then(|d| {
                 if r.remaining() == 0 {
                     Ok(d)
@@ -815,6 +790,7 @@ fn read_start(keep: &Arc<Backing>) -> R<(Start, Arc<JobList>)> {
         keep: Arc::clone(keep),
         columns,
         next: AtomicUsize::new(0),
+        slots: AtomicUsize::new(keep.bytes().len() + (1 << 20)),
         done: (0..n).map(|_| Mutex::new(None)).collect(),
     };
     let start = Start {
@@ -1063,7 +1039,9 @@ fn read_column(r: &mut Reader<'_>, len: u32) -> R<ColumnData> {
 mod tests {
     use super::*;
     use crate::engine::Engine;
+    use crate::store::bits::Chunk;
     use crate::store::Cell;
+    use roaring::RoaringBitmap;
 
     fn small() -> Store {
         crate::store::ingest::generated(&crate::gen::GenConfig {
@@ -1207,13 +1185,147 @@ mod tests {
 
     #[test]
     fn snapshot_of_format_version_1_is_refused_by_name() {
-        let mut old = to_bytes(&small());
-        old[8..12].copy_from_slice(&1u32.to_le_bytes());
-        let e = from_bytes(&old).err().unwrap();
+        for version in [1u32, 2] {
+            let mut old = to_bytes(&small());
+            old[8..12].copy_from_slice(&version.to_le_bytes());
+            let e = from_bytes(&old).err().unwrap();
+            assert!(
+                e.contains(&format!("version {version} is not supported"))
+                    && e.contains("rebuild it with `segq index`"),
+                "{e}"
+            );
+        }
+    }
+
+    /// Every bitmap the writer stores, as the snapshot writer walks them.
+    fn bitmaps(t: &Table) -> Vec<&Bits> {
+        let mut out = Vec::new();
+        for c in &t.columns {
+            match &c.data {
+                ColumnData::Dict(d) => {
+                    out.push(d.present_bits());
+                    if let PostingsParts::Bitmaps(b) = d.postings_parts() {
+                        out.extend(b);
+                    }
+                }
+                ColumnData::Num(n) => {
+                    out.push(n.present_bits());
+                    let (buckets, _, ge, _) = n.index_parts();
+                    out.extend(buckets.into_iter().map(|(_, _, _, rows)| rows));
+                    out.extend(ge);
+                }
+                ColumnData::Bool(b) => out.extend([b.trues_bits(), b.present_bits()]),
+                ColumnData::Set(s) => {
+                    out.extend(s.member_parts());
+                    out.push(s.present_bits());
+                }
+            }
+        }
+        out
+    }
+
+    /// Tiny bitmaps whose keys claim many blocks of a huge table cannot
+    /// make the reader allocate far more than the file holds.
+    #[test]
+    fn snapshot_bitmap_blocks_are_bounded_by_the_file_size() {
+        let blocks = 4_000u32;
+        let late = Bits::from_sorted([(blocks - 1) << 16]);
+        let table = |ncols: usize| Table {
+            name: "contacts".into(),
+            len: blocks << 16,
+            columns: (0..ncols)
+                .map(|i| Column {
+                    name: format!("b{i}"),
+                    ty: FieldType::Bool,
+                    data: ColumnData::Bool(crate::store::column::BoolColumn::from_bits(
+                        late.clone(),
+                        late.clone(),
+                    )),
+                })
+                .collect(),
+            key: None,
+            all: roaring::RoaringBitmap::new(),
+            separators: vec![String::new(); ncols],
+        };
+        let store = |ncols| Store {
+            contacts: table(ncols),
+            accounts: None,
+            link: None,
+        };
+        // 2 bitmaps of 4,000 blocks a column: 20 columns fit, 160 do not
+        let ok = from_bytes(&to_bytes(&store(20))).unwrap();
+        assert_eq!(ok.contacts.columns[19].present().len(), 1);
+        let big = to_bytes(&store(160));
+        assert!(big.len() < 100_000, "{}", big.len());
+        let e = from_bytes(&big).err().unwrap();
         assert!(
-            e.contains("version 1 is not supported") && e.contains("rebuild it with `segq index`"),
+            e.contains("more blocks than a file of this size holds"),
             "{e}"
         );
+    }
+
+    /// Each bitmap in a snapshot is exactly what `RoaringBitmap::serialize_into`
+    /// writes, at an 8-byte aligned offset, and roaring reads it from the file.
+    #[test]
+    fn snapshot_bitmaps_are_roaring_portable_in_the_file() {
+        let store = crate::store::ingest::generated(&crate::gen::GenConfig {
+            contacts: 70_000,
+            accounts: 300,
+            seed: 5,
+            today_days: 20_600,
+        });
+        let file = to_bytes(&store);
+        let candidates: Vec<usize> = (0..file.len() - 8)
+            .step_by(8)
+            .filter(|&at| file[at..at + 4] == 12346u32.to_le_bytes())
+            .collect();
+        let mut kinds = [0usize; 4];
+        let all = bitmaps(&store.contacts);
+        for bits in &all {
+            for b in 0..bits.blocks() {
+                kinds[match bits.chunk(b) {
+                    Chunk::Empty => continue,
+                    Chunk::Sparse(_) => 0,
+                    Chunk::Dense { count, .. } if *count <= 4096 => 1,
+                    Chunk::Dense { .. } => 2,
+                    Chunk::Full => 3,
+                }] += 1;
+            }
+            let roaring = bits.to_roaring();
+            let mut theirs = Vec::new();
+            RoaringBitmap::from_sorted_iter(roaring.iter())
+                .unwrap()
+                .serialize_into(&mut theirs)
+                .unwrap();
+            let at = *candidates
+                .iter()
+                .find(|&&at| file[at..].starts_with(&theirs))
+                .unwrap_or_else(|| panic!("{bits:?} is not in the file as roaring writes it"));
+            let read = RoaringBitmap::deserialize_from(&file[at..]).unwrap();
+            assert_eq!(read, roaring);
+        }
+        // arrays, arrays from dense chunks, bitsets, full blocks
+        assert!(kinds.iter().all(|&k| k > 0), "{kinds:?}");
+        assert!(all.len() > 100, "{}", all.len());
+        // and the loaded store borrows its arrays and (aligned) bitsets
+        let back = from_bytes(&file).unwrap();
+        let (mut sparse, mut mapped, mut copied) = (0, 0, 0);
+        for bits in bitmaps(&back.contacts) {
+            for b in 0..bits.blocks() {
+                match bits.chunk(b) {
+                    Chunk::Sparse(s) => {
+                        assert!(s.is_mapped());
+                        sparse += 1;
+                    }
+                    Chunk::Dense { words, count } if *count > 4096 => match words.is_mapped() {
+                        true => mapped += 1,
+                        false => copied += 1,
+                    },
+                    _ => {}
+                }
+            }
+        }
+        assert!(sparse > 0 && mapped > copied, "{sparse} {mapped} {copied}");
     }
 
     /// The big arrays of a loaded snapshot are borrowed from its bytes, not copied.
