@@ -627,7 +627,10 @@ fn read_csv(
     tx: std::sync::mpsc::SyncSender<CsvRead>,
     used: std::sync::mpsc::Receiver<CsvBatch>,
 ) {
-    let plain = file.try_clone().ok().filter(|_| plain_delimiter(delimiter));
+    let plain = file
+        .try_clone()
+        .ok()
+        .filter(|_| plain_delimiter(delimiter) && plain_allowed());
     let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::new()));
     let mut reader = csv_reader(file, delimiter, &since_record, &lines);
@@ -710,6 +713,22 @@ fn csv_reader(
 
 fn record_newlines(r: &csv::ByteRecord) -> u64 {
     r.as_slice().iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// Tests compare loads with and without [`read_plain`] (a switch for every
+/// thread: either way the load must be the same).
+#[cfg(test)]
+static NO_PLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn plain_allowed() -> bool {
+    #[cfg(test)]
+    {
+        !NO_PLAIN.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    #[cfg(not(test))]
+    {
+        true
+    }
 }
 
 /// Whether lines can be split on this delimiter without the csv reader.
@@ -1917,6 +1936,73 @@ mod jsonl_set_tests {
                 ),
                 "row {row}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod plain_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A load as comparable values: every cell, or the error.
+    fn outcome(dir: &Path, opts: &LoadOptions) -> Result<Vec<Vec<String>>, String> {
+        match load_path(dir, opts) {
+            Ok((store, report)) => {
+                let t = &store.contacts;
+                let mut rows: Vec<Vec<String>> = (0..t.len)
+                    .map(|r| {
+                        t.columns
+                            .iter()
+                            .map(|c| format!("{:?}", c.cell(r)))
+                            .collect()
+                    })
+                    .collect();
+                rows.push(
+                    t.columns
+                        .iter()
+                        .map(|c| format!("{}:{}", c.name, c.ty))
+                        .collect(),
+                );
+                let mut skipped: Vec<String> = report
+                    .first_skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.line, s.message))
+                    .collect();
+                skipped.push(report.skipped.to_string());
+                rows.push(skipped);
+                Ok(rows)
+            }
+            Err(e) => Err(format!("{:?}:{:?}: {}", e.line, e.column, e.message)),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Splitting plain lines, then the csv reader from the first other
+        /// line, reads any text as the csv reader alone does: the same
+        /// cells, types, skipped rows, or the same error at the same line.
+        #[test]
+        fn plain_splitting_reads_as_the_csv_reader_does(
+            body in proptest::collection::vec(
+                prop_oneof![
+                    8 => Just("a"), 4 => Just("7"), 6 => Just(","), 4 => Just("\n"),
+                    1 => Just("\r"), 1 => Just("\r\n"), 1 => Just("\""), 1 => Just(" "),
+                    1 => Just("é"), 1 => Just("\n\n"),
+                ],
+                0..120,
+            ),
+            skip in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let text = format!("x,y,z\n{}", body.concat());
+            std::fs::write(dir.path().join("contacts.csv"), &text).unwrap();
+            let opts = LoadOptions { skip_bad_rows: skip, ..LoadOptions::default() };
+            let plain = outcome(dir.path(), &opts);
+            NO_PLAIN.store(true, std::sync::atomic::Ordering::SeqCst);
+            let reader = outcome(dir.path(), &opts);
+            NO_PLAIN.store(false, std::sync::atomic::Ordering::SeqCst);
+            prop_assert_eq!(plain, reader, "{:?}", text);
         }
     }
 }
