@@ -576,8 +576,9 @@ enum CsvRead {
 /// Records read in one go: their fields' bytes end to end.
 #[derive(Default)]
 struct CsvBatch {
+    /// The fields' bytes, each followed by one separator byte.
     data: Vec<u8>,
-    /// End of each field in `data`.
+    /// End of each field in `data` (the next field starts one byte later).
     ends: Vec<u32>,
     items: Vec<CsvItem>,
 }
@@ -856,16 +857,16 @@ fn read_plain(
                 return Some((base + at as u64, line, file));
             }
             if !body.is_empty() {
+                // The line as it is: its delimiters separate the fields.
                 let mut fields = 0u32;
-                let mut from = 0usize;
+                let off = batch.data.len();
+                batch.data.extend_from_slice(body);
+                batch.data.push(delimiter);
                 for_each_byte(body, delimiter, |d| {
-                    batch.data.extend_from_slice(&body[from..d]);
-                    batch.ends.push(batch.data.len() as u32);
+                    batch.ends.push((off + d) as u32);
                     fields += 1;
-                    from = d + 1;
                 });
-                batch.data.extend_from_slice(&body[from..]);
-                batch.ends.push(batch.data.len() as u32);
+                batch.ends.push((off + body.len()) as u32);
                 batch.items.push(CsvItem::Row {
                     line,
                     byte: base + at as u64,
@@ -948,6 +949,7 @@ fn read_records(
         for field in record.iter() {
             batch.data.extend_from_slice(field);
             batch.ends.push(batch.data.len() as u32);
+            batch.data.push(b',');
         }
         batch.items.push(CsvItem::Row {
             line,
@@ -1144,7 +1146,7 @@ fn build_group(
             let start = if f == 0 {
                 0
             } else {
-                batch.ends[f - 1] as usize
+                batch.ends[f - 1] as usize + 1
             };
             start..batch.ends[f] as usize
         };
@@ -1227,7 +1229,7 @@ fn build_group(
         if !sized && !batch.items.is_empty() && total > 0 {
             // The first records say how many the file holds, roughly.
             sized = true;
-            let bytes = batch.data.len() + batch.ends.len() + 1;
+            let bytes = batch.data.len() + 1;
             let rows = (total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
             builder.reserve(rows.min(super::build::MAX_ROWS as usize));
         }
@@ -1293,7 +1295,7 @@ fn build_csv(
             let start = if first == 0 {
                 0
             } else {
-                batch.ends[first - 1] as usize
+                batch.ends[first - 1] as usize + 1
             };
             let end = if n == 0 {
                 start
@@ -1316,12 +1318,12 @@ fn build_csv(
                                 break;
                             }
                         }
-                        at = field_end(i);
+                        at = field_end(i) + 1;
                     }
                     bad
                 }
                 Err(_) => (0..n).find(|&i| {
-                    let from = if i == 0 { 0 } else { field_end(i - 1) };
+                    let from = if i == 0 { 0 } else { field_end(i - 1) + 1 };
                     std::str::from_utf8(&batch.data[start + from..start + field_end(i)]).is_err()
                 }),
             };
@@ -1341,7 +1343,7 @@ fn build_csv(
         if !sized && !batch.items.is_empty() && ctx.total > 0 {
             // The first records say how many the file holds, roughly.
             sized = true;
-            let bytes = batch.data.len() + batch.ends.len() + 1;
+            let bytes = batch.data.len() + 1;
             let rows = (ctx.total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
             builder.reserve(rows.min(super::build::MAX_ROWS as usize));
         }
