@@ -573,14 +573,36 @@ enum CsvRead {
     Fatal(LoadError),
 }
 
+impl CsvRead {
+    /// A batch to hand over, its text checked to be UTF-8 here, once, for
+    /// both column threads.
+    fn sealed(mut batch: CsvBatch) -> CsvRead {
+        if batch.text.is_none() {
+            match String::from_utf8(std::mem::take(&mut batch.data)) {
+                Ok(text) => batch.text = Some(text),
+                Err(e) => batch.data = e.into_bytes(),
+            }
+        }
+        CsvRead::Batch(batch)
+    }
+}
+
 /// Records read in one go: their fields' bytes end to end.
 #[derive(Default)]
 struct CsvBatch {
+    /// `data` once known to be UTF-8 (then `data` is empty).
+    text: Option<String>,
     /// The fields' bytes, each followed by one separator byte.
     data: Vec<u8>,
     /// End of each field in `data` (the next field starts one byte later).
     ends: Vec<u32>,
     items: Vec<CsvItem>,
+}
+
+impl CsvBatch {
+    fn bytes(&self) -> &[u8] {
+        self.text.as_deref().map_or(&self.data, str::as_bytes)
+    }
 }
 
 enum CsvItem {
@@ -680,7 +702,7 @@ fn read_csv(
             if let Err(e) = file.seek(std::io::SeekFrom::Start(byte)) {
                 let fatal = LoadError::at(path, line, None, e.to_string());
                 let _ = tx
-                    .send(CsvRead::Batch(batch))
+                    .send(CsvRead::sealed(batch))
                     .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
                 return;
             }
@@ -774,10 +796,13 @@ fn send_full(
         return true;
     }
     let mut fresh = used.try_recv().unwrap_or_default();
+    if let Some(text) = fresh.text.take() {
+        fresh.data = text.into_bytes();
+    }
     fresh.data.clear();
     fresh.ends.clear();
     fresh.items.clear();
-    tx.send(CsvRead::Batch(std::mem::replace(batch, fresh)))
+    tx.send(CsvRead::sealed(std::mem::replace(batch, fresh)))
         .is_ok()
 }
 
@@ -803,7 +828,7 @@ fn read_plain(
     if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
         let fatal = LoadError::at(path, line, None, e.to_string());
         let _ = tx
-            .send(CsvRead::Batch(std::mem::take(batch)))
+            .send(CsvRead::sealed(std::mem::take(batch)))
             .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
         return None;
     }
@@ -829,7 +854,7 @@ fn read_plain(
                 Err(e) => {
                     let fatal = LoadError::at(path, line, None, e.to_string());
                     let _ = tx
-                        .send(CsvRead::Batch(std::mem::take(batch)))
+                        .send(CsvRead::sealed(std::mem::take(batch)))
                         .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
                     return None;
                 }
@@ -880,7 +905,7 @@ fn read_plain(
             at = next;
         }
         if eof && at >= buf.len() {
-            let _ = tx.send(CsvRead::Batch(std::mem::take(batch)));
+            let _ = tx.send(CsvRead::sealed(std::mem::take(batch)));
             return None;
         }
         // No line ends in a whole chunk: such a line is for the csv reader.
@@ -918,7 +943,7 @@ fn read_records(
                 if let csv::ErrorKind::Io(io) = e.kind() {
                     let fatal = LoadError::at(path, line, None, io.to_string());
                     let _ = tx
-                        .send(CsvRead::Batch(batch))
+                        .send(CsvRead::sealed(batch))
                         .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
                     return;
                 }
@@ -960,7 +985,7 @@ fn read_records(
             return;
         }
     }
-    let _ = tx.send(CsvRead::Batch(batch));
+    let _ = tx.send(CsvRead::sealed(batch));
 }
 
 #[cfg(test)]
@@ -1140,8 +1165,8 @@ fn build_group(
     let mut sized = false;
     let mut lines: Vec<u64> = Vec::new();
     for batch in rx.iter() {
-        // One UTF-8 check for the batch; fields are then sliced from it.
-        let text = std::str::from_utf8(&batch.data).ok();
+        // The reader checked the batch is UTF-8; fields are sliced from it.
+        let text = batch.text.as_deref();
         let field_bytes = |f: usize| {
             let start = if f == 0 {
                 0
@@ -1229,7 +1254,7 @@ fn build_group(
         if !sized && !batch.items.is_empty() && total > 0 {
             // The first records say how many the file holds, roughly.
             sized = true;
-            let bytes = batch.data.len() + 1;
+            let bytes = batch.bytes().len() + 1;
             let rows = (total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
             builder.reserve(rows.min(super::build::MAX_ROWS as usize));
         }
@@ -1306,7 +1331,7 @@ fn build_csv(
             cells.clear();
             // One UTF-8 check per record; a field is valid when it also
             // starts and ends on character boundaries.
-            let bad = match std::str::from_utf8(&batch.data[start..end]) {
+            let bad = match std::str::from_utf8(&batch.bytes()[start..end]) {
                 Ok(text) => {
                     let mut at = 0;
                     let mut bad = None;
@@ -1324,7 +1349,7 @@ fn build_csv(
                 }
                 Err(_) => (0..n).find(|&i| {
                     let from = if i == 0 { 0 } else { field_end(i - 1) + 1 };
-                    std::str::from_utf8(&batch.data[start + from..start + field_end(i)]).is_err()
+                    std::str::from_utf8(&batch.bytes()[start + from..start + field_end(i)]).is_err()
                 }),
             };
             if let Some(i) = bad {
@@ -1343,7 +1368,7 @@ fn build_csv(
         if !sized && !batch.items.is_empty() && ctx.total > 0 {
             // The first records say how many the file holds, roughly.
             sized = true;
-            let bytes = batch.data.len() + 1;
+            let bytes = batch.bytes().len() + 1;
             let rows = (ctx.total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
             builder.reserve(rows.min(super::build::MAX_ROWS as usize));
         }
