@@ -700,10 +700,7 @@ fn read_csv(
             let since_record = std::rc::Rc::new(std::cell::Cell::new(0u64));
             let lines = std::rc::Rc::new(std::cell::RefCell::new(LineIndex::at_line(line)));
             if let Err(e) = file.seek(std::io::SeekFrom::Start(byte)) {
-                let fatal = LoadError::at(path, line, None, e.to_string());
-                let _ = tx
-                    .send(CsvRead::sealed(batch))
-                    .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
+                send_fatal(&tx, batch, LoadError::at(path, line, None, e.to_string()));
                 return;
             }
             let reader = csv_reader(file, delimiter, &since_record, &lines);
@@ -785,6 +782,13 @@ fn plain_delimiter(d: u8) -> bool {
     !matches!(d, b'"' | b'\r' | b'\n') && d.is_ascii()
 }
 
+/// Hands over what was read before an error that ends the file, then the error.
+fn send_fatal(tx: &std::sync::mpsc::SyncSender<CsvRead>, batch: CsvBatch, error: LoadError) {
+    let _ = tx
+        .send(CsvRead::sealed(batch))
+        .and_then(|_| tx.send(CsvRead::Fatal(error)));
+}
+
 /// Hands a full batch over and starts the next; false when the builder
 /// has stopped listening.
 fn send_full(
@@ -826,10 +830,11 @@ fn read_plain(
 ) -> Option<(u64, u64, std::fs::File)> {
     const CHUNK: usize = 1 << 20;
     if let Err(e) = file.seek(std::io::SeekFrom::Start(start)) {
-        let fatal = LoadError::at(path, line, None, e.to_string());
-        let _ = tx
-            .send(CsvRead::sealed(std::mem::take(batch)))
-            .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
+        send_fatal(
+            tx,
+            std::mem::take(batch),
+            LoadError::at(path, line, None, e.to_string()),
+        );
         return None;
     }
     let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK);
@@ -852,10 +857,11 @@ fn read_plain(
                 Ok(n) => buf.truncate(old + n),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
                 Err(e) => {
-                    let fatal = LoadError::at(path, line, None, e.to_string());
-                    let _ = tx
-                        .send(CsvRead::sealed(std::mem::take(batch)))
-                        .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
+                    send_fatal(
+                        tx,
+                        std::mem::take(batch),
+                        LoadError::at(path, line, None, e.to_string()),
+                    );
                     return None;
                 }
             }
@@ -941,10 +947,7 @@ fn read_records(
                 // a UTF-8 or quoting problem is one bad record.
                 let line = lines.borrow().current();
                 if let csv::ErrorKind::Io(io) = e.kind() {
-                    let fatal = LoadError::at(path, line, None, io.to_string());
-                    let _ = tx
-                        .send(CsvRead::sealed(batch))
-                        .and_then(|_| tx.send(CsvRead::Fatal(fatal)));
+                    send_fatal(tx, batch, LoadError::at(path, line, None, io.to_string()));
                     return;
                 }
                 lines.borrow_mut().record_ended(reader.position().byte(), 0);
