@@ -61,35 +61,9 @@ fn vocabulary() -> Vec<String> {
     for c in &store.accounts.as_ref().expect("accounts").columns {
         words.push(format!("account.{}", c.name));
     }
+    // every keyword, then spellings and symbols
+    words.extend(segq::syntax::ast::KEYWORDS.iter().map(|s| s.to_string()));
     let fixed = [
-        "and",
-        "or",
-        "not",
-        "in",
-        "between",
-        "is",
-        "missing",
-        "present",
-        "null",
-        "duplicate",
-        "contains",
-        "starts_with",
-        "ends_with",
-        "matches",
-        "has",
-        "any",
-        "all",
-        "none",
-        "within",
-        "before",
-        "after",
-        "ago",
-        "today",
-        "account",
-        "count",
-        "true",
-        "false",
-        "segment",
         "AND",
         "Not",
         "IS NOT NULL",

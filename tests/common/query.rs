@@ -284,42 +284,11 @@ enum Ctx {
     NotChild,
 }
 
-const RESERVED_WORDS: &[&str] = &[
-    "and",
-    "or",
-    "not",
-    "in",
-    "between",
-    "is",
-    "missing",
-    "present",
-    "null",
-    "duplicate",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "has",
-    "any",
-    "all",
-    "none",
-    "within",
-    "before",
-    "after",
-    "ago",
-    "today",
-    "account",
-    "count",
-    "true",
-    "false",
-    "segment",
-];
-
 fn is_bare_word(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !RESERVED_WORDS.contains(&s.to_ascii_lowercase().as_str())
+        && !segq::syntax::ast::KEYWORDS.contains(&s.to_ascii_lowercase().as_str())
 }
 
 impl<'a> Renderer<'a> {
