@@ -71,9 +71,9 @@ enum Parsed<'a> {
 /// (emails) those reads are cache misses and cost most of the load.
 ///
 /// Values that are small non-negative integers written canonically (`0`,
-/// `7`, `215827`; not `007` or `+7`) are also found through `ints`, a
-/// plain array from the integer to its code: account ids in a `ref`
-/// column then cost an array read instead of three cache misses.
+/// `7`, `215827`; not `007` or `+7`) are kept in `ints` instead, a plain
+/// array from the integer to its code: account ids in a `ref` column then
+/// cost an array read instead of a hash and three cache misses.
 #[derive(Default)]
 struct Dict {
     values: Strings,
@@ -235,12 +235,11 @@ impl Dict {
     }
 
     fn find(&self, v: &str) -> Option<u32> {
-        if let Some(n) = small_int(v) {
-            if let Some(&c) = self.ints.get(n).filter(|&&c| c != 0) {
-                return Some(c - 1);
-            }
+        match small_int(v) {
+            // Small integers are found through `ints` alone.
+            Some(n) => self.ints.get(n).filter(|&&c| c != 0).map(|&c| c - 1),
+            None => self.find_tagged(v, tag(v)),
         }
-        self.find_tagged(v, tag(v))
     }
 
     #[inline]
@@ -295,14 +294,22 @@ impl Dict {
 
     /// The value's code, and whether it is new.
     fn code_new(&mut self, v: &str) -> (u32, bool) {
-        let int = small_int(v);
-        if let Some(n) = int {
+        if let Some(n) = small_int(v) {
+            // Kept in `ints` only: no hash, no table entry.
             if let Some(&c) = self.ints.get(n).filter(|&&c| c != 0) {
                 return (c - 1, false);
             }
+            let c = self.values.push(v);
+            if self.ints.len() <= n {
+                // Grow geometrically, up to the cap.
+                let len = (n + 1).max(self.ints.len() * 2).min(DICT_INTS);
+                self.ints.resize(len, 0);
+            }
+            self.ints[n] = c + 1;
+            return (c, true);
         }
         let t = tag(v);
-        let (c, new) = match self.find_tagged(v, t) {
+        match self.find_tagged(v, t) {
             Some(c) => (c, false),
             None => {
                 let c = self.values.push(v);
@@ -312,20 +319,56 @@ impl Dict {
                     });
                 (c, true)
             }
-        };
-        if let Some(n) = int {
-            if self.ints.len() <= n {
-                // Grow geometrically, up to the cap.
-                let len = (n + 1).max(self.ints.len() * 2).min(DICT_INTS);
-                self.ints.resize(len, 0);
-            }
-            self.ints[n] = c + 1;
         }
-        (c, new)
     }
 
     fn code(&mut self, v: &str) -> u32 {
         self.code_new(v).0
+    }
+}
+
+/// The keys of a table as text, for checking `ref` cells: canonical small
+/// integers (the usual account ids) in a bitset, any other key in a hash
+/// set, so checking an id costs a bit test instead of hashing a string.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    small: Vec<u64>,
+    other: AHashSet<String>,
+}
+
+impl KeySet {
+    pub fn insert(&mut self, key: String) {
+        match small_int(&key) {
+            Some(n) => {
+                if self.small.len() <= n / 64 {
+                    self.small.resize((n / 64 + 1).next_power_of_two(), 0);
+                }
+                self.small[n / 64] |= 1 << (n % 64);
+            }
+            None => {
+                self.other.insert(key);
+            }
+        }
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        match small_int(key) {
+            Some(n) => self
+                .small
+                .get(n / 64)
+                .is_some_and(|w| w >> (n % 64) & 1 == 1),
+            None => self.other.contains(key),
+        }
+    }
+}
+
+impl FromIterator<String> for KeySet {
+    fn from_iter<I: IntoIterator<Item = String>>(keys: I) -> KeySet {
+        let mut set = KeySet::default();
+        for k in keys {
+            set.insert(k);
+        }
+        set
     }
 }
 
@@ -402,7 +445,7 @@ pub struct TableBuilder {
     int_keys: IntKeys,
     len: u32,
     /// Account keys a `ref` cell must name, once set.
-    ref_keys: Option<AHashSet<String>>,
+    ref_keys: Option<KeySet>,
     /// The `ref` columns, and per column the code a pre-check found.
     ref_columns: Vec<usize>,
     known: Vec<Option<u32>>,
@@ -501,7 +544,7 @@ impl TableBuilder {
     /// anything else in its row; a value the column already holds was
     /// checked when it first came. The error's message starts with
     /// `refers to unknown account`.
-    pub fn set_ref_keys(&mut self, keys: AHashSet<String>) {
+    pub fn set_ref_keys(&mut self, keys: KeySet) {
         self.ref_columns = (0..self.specs.len())
             .filter(|&i| {
                 self.specs[i]
@@ -656,7 +699,25 @@ impl TableBuilder {
             let started = trace.then(std::time::Instant::now);
             let limit = first.as_ref().map_or(rows, |e| e.row + 1);
             let is_ref = self.ref_keys.is_some() && self.ref_columns.contains(&i);
-            for r in 0..limit {
+            // Cells go through a loop specialised to the column; a cell it
+            // leaves (a new account, a list, a bad value; every key) goes
+            // the general way, and the loop goes on after it.
+            let keyed = self.key == Some(i);
+            let text = |r: usize| match cell(r, i) {
+                CellIn::Text(t) => Some(t),
+                CellIn::List(_) => None,
+            };
+            let mut r = 0;
+            while r < limit {
+                if !keyed {
+                    let spec = self.specs[i].as_ref();
+                    let refs = self.ref_keys.as_ref().filter(|_| is_ref);
+                    let builder = &mut self.builders[i];
+                    r = fast_cells(builder, spec, refs, self.len, r..limit, text);
+                    if r == limit {
+                        break;
+                    }
+                }
                 let c = cell(r, i);
                 let mut fail = |kind: BatchErrorKind, message: String| {
                     let e = BatchError {
@@ -688,13 +749,14 @@ impl TableBuilder {
                         break;
                     }
                 };
-                if self.key == Some(i) {
+                if keyed {
                     if let Err(m) = self.check_key(i, &p, c) {
                         fail(BatchErrorKind::Key, m);
                         break;
                     }
                 }
                 append(&mut self.builders[i], self.len + r as u32, p);
+                r += 1;
             }
             if is_ref {
                 self.known[i] = None;
@@ -789,12 +851,7 @@ impl TableBuilder {
             }
             CellIn::Text(t) => t,
         };
-        // Most cells start and end with a visible ASCII character.
-        let blank = match (text.as_bytes().first(), text.as_bytes().last()) {
-            (Some(&a), Some(&z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => false,
-            _ => text.trim().is_empty(),
-        };
-        if blank {
+        if is_blank(text) {
             return Ok(Parsed::Missing);
         }
         match builder {
@@ -908,6 +965,176 @@ impl TableBuilder {
             })
             .collect()
     }
+}
+
+/// Whether a cell is empty or only whitespace (a missing value).
+#[inline]
+fn is_blank(text: &str) -> bool {
+    // Most cells start and end with a visible ASCII character.
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(&a), Some(&z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => false,
+        _ => text.trim().is_empty(),
+    }
+}
+
+/// Appends the text cells `rows` of one column (not the key) in a loop
+/// specialised to its builder, exactly as [`TableBuilder::parse`] and
+/// [`append`] would one cell at a time, and returns the first row it left
+/// alone, for the general path to append or report: a list cell, or a
+/// cell that does not fit (in a `ref` column, whose table's keys are
+/// `refs`, one naming no account). Rows are numbered from `base`.
+fn fast_cells<'a>(
+    builder: &mut Builder,
+    spec: Option<&FieldSpec>,
+    refs: Option<&KeySet>,
+    base: u32,
+    rows: std::ops::Range<usize>,
+    text: impl Fn(usize) -> Option<&'a str>,
+) -> usize {
+    let limit = rows.end;
+    match builder {
+        Builder::Bool { trues, present } => {
+            for r in rows.clone() {
+                let Some(t) = text(r) else { return r };
+                if is_blank(t) {
+                    continue;
+                }
+                let Some(v) = parse_bool(t) else { return r };
+                present.push(base + r as u32);
+                if v {
+                    trues.push(base + r as u32);
+                }
+            }
+            limit
+        }
+        Builder::Num { keys, present } => {
+            let Some(spec) = spec else {
+                return rows.start;
+            };
+            let format = spec.format.as_deref();
+            match (&spec.ty, format) {
+                (FieldType::Int, _) => num_cells(keys, present, base, rows, text, parse_int),
+                (FieldType::Date, None) => {
+                    num_cells(keys, present, base, rows, text, time::parse_date)
+                }
+                (FieldType::DateTime, None) => num_cells(keys, present, base, rows, text, |t| {
+                    time::parse_date(t).or_else(|| time::parse_datetime(t))
+                }),
+                (ty, format) => num_cells(keys, present, base, rows, text, |t| {
+                    parse_key(ty, format, t)
+                }),
+            }
+        }
+        Builder::Dict { dict, declared } => {
+            for r in rows.clone() {
+                let Some(t) = text(r) else { return r };
+                if is_blank(t) {
+                    dict.codes.push(MISSING);
+                } else if let Some(keys) = refs {
+                    // A value seen before names a known account.
+                    let c = match dict.find(t) {
+                        Some(c) => c,
+                        None if keys.contains(t.trim()) => dict.code(t),
+                        None => return r,
+                    };
+                    dict.codes.push(c);
+                } else if *declared {
+                    let Some(c) = dict.find(t) else { return r };
+                    dict.codes.push(c);
+                } else if let Some(rows) = &mut dict.rows {
+                    rows.push(t);
+                    dict.codes.push(0);
+                } else {
+                    let c = dict.code(t);
+                    dict.codes.push(c);
+                }
+            }
+            limit
+        }
+        Builder::Infer { dict, inference } => {
+            for r in rows.clone() {
+                let Some(t) = text(r) else { return r };
+                if is_blank(t) {
+                    dict.codes.push(MISSING);
+                    continue;
+                }
+                let (c, new) = dict.code_new(t);
+                if new {
+                    inference.observe(t);
+                } else {
+                    inference.present += 1;
+                }
+                dict.codes.push(c);
+            }
+            limit
+        }
+        Builder::Set {
+            dict,
+            declared,
+            offsets,
+            members,
+        } => {
+            let sep = spec.map_or(";", |s| s.separator.as_str());
+            let mut cell_codes: Vec<u32> = Vec::new();
+            for r in rows.clone() {
+                let Some(t) = text(r) else { return r };
+                cell_codes.clear();
+                if !is_blank(t) {
+                    let mut add = |m: &str| {
+                        let m = m.trim();
+                        if m.is_empty() {
+                            return Some(());
+                        }
+                        let c = if *declared {
+                            dict.find(m)?
+                        } else {
+                            dict.code(m)
+                        };
+                        if !cell_codes.contains(&c) {
+                            cell_codes.push(c);
+                        }
+                        Some(())
+                    };
+                    let fits = match sep.as_bytes() {
+                        [b] if b.is_ascii() => t.split(*b as char).try_for_each(&mut add),
+                        _ => t.split(sep).try_for_each(&mut add),
+                    };
+                    if fits.is_none() {
+                        return r;
+                    }
+                }
+                for &c in &cell_codes {
+                    members.push(c);
+                }
+                offsets.push(members.len() as u64);
+            }
+            limit
+        }
+    }
+}
+
+/// [`fast_cells`] for a numeric column whose cells `parse` reads.
+#[inline]
+fn num_cells<'a>(
+    keys: &mut KeysBuilder,
+    present: &mut BitsBuilder,
+    base: u32,
+    rows: std::ops::Range<usize>,
+    text: impl Fn(usize) -> Option<&'a str>,
+    parse: impl Fn(&str) -> Option<i64>,
+) -> usize {
+    let limit = rows.end;
+    for r in rows {
+        let Some(t) = text(r) else { return r };
+        if is_blank(t) {
+            keys.push(None);
+            continue;
+        }
+        let Some(k) = parse(t) else { return r };
+        keys.push(Some(k));
+        present.push(base + r as u32);
+    }
+    limit
 }
 
 fn cell_text(cell: CellIn<'_>) -> String {
@@ -1383,6 +1610,28 @@ mod tests {
             assert_eq!(big.code_new(&format!("v{n}")), (n, true));
         }
         assert!((0..50_000u32).all(|n| big.find(&format!("v{n}")) == Some(n)));
+        // Integers past the array's cap go through the table.
+        let far = (DICT_INTS + 5).to_string();
+        assert_eq!(d.code_new(&far), (6, true));
+        assert_eq!(d.find(&far), Some(6));
+        assert_eq!(d.code_new(&far), (6, false));
+    }
+
+    #[test]
+    fn key_set_holds_integer_keys_and_their_other_spellings_apart() {
+        let keys: KeySet = ["7", "0", "acme", "007", "4194304", "130"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        for k in ["7", "0", "acme", "007", "4194304", "130"] {
+            assert!(keys.contains(k), "{k:?}");
+        }
+        for k in [
+            "8", "07", "+7", " 7", "ACME", "", "1", "129", "131", "4194305", "64",
+        ] {
+            assert!(!keys.contains(k), "{k:?}");
+        }
+        assert!(!KeySet::default().contains("0"));
     }
 
     #[test]
