@@ -459,6 +459,25 @@ pub fn tracing() -> bool {
     *ON.get_or_init(|| std::env::var_os("SEGQ_TRACE").is_some())
 }
 
+/// A traced step on stderr: wall time since the first step, and the CPU
+/// time the whole process has used so far (to tell idle cores from busy).
+pub fn trace_step(what: &str) {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let since = *START.get_or_init(std::time::Instant::now);
+    // utime and stime, in clock ticks (100 a second), follow the command
+    // name, which may hold spaces but ends at the last `)`.
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| f.get(i)?.parse::<f64>().ok();
+            Some((ticks(11)? + ticks(12)?) / 100.0)
+        })
+        .map_or(String::new(), |c| format!(" (process CPU {c:.2} s)"));
+    eprintln!("{what}: {:.2} s{cpu}", since.elapsed().as_secs_f64());
+}
+
 /// Rows a table may hold: row numbers are u32 and `u32::MAX` marks "none".
 pub const MAX_ROWS: u32 = u32::MAX - 1;
 
@@ -952,6 +971,7 @@ impl TableBuilder {
         let mut columns = finish_columns(jobs, len).into_iter();
         if tracing() {
             eprintln!("finish all: {:.2} s", t0.elapsed().as_secs_f64());
+            trace_step("finished");
         }
         heads
             .into_iter()

@@ -6,7 +6,7 @@
 //! is loaded, unless `skip_bad_rows` is set: then each rejected row is
 //! counted and the first few are listed in the [`LoadReport`].
 
-use super::build::{BatchErrorKind, CellIn, KeySet, TableBuilder};
+use super::build::{BatchError, BatchErrorKind, CellIn, KeySet, TableBuilder};
 use super::column::MISSING;
 use super::{AccountLink, ColumnData, Store, Table};
 use crate::schema::{normalize_header, parse_schema, FieldSpec, FieldType, Schema, TableSchema};
@@ -173,12 +173,12 @@ pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<(Store, LoadReport),
         None => Schema::default(),
     };
     let mut report = LoadReport::default();
-    let started = std::time::Instant::now();
     let trace = |what: &str| {
         if super::build::tracing() {
-            eprintln!("{what}: {:.2} s", started.elapsed().as_secs_f64());
+            super::build::trace_step(what);
         }
     };
+    trace("loading");
     let accounts = match &inputs.accounts {
         Some(p) => {
             let ts = schema.accounts.clone().unwrap_or_default();
@@ -612,6 +612,12 @@ enum CsvItem {
     Bad { line: u64, message: String },
 }
 
+/// Batches (about 0.7 MB each) a CSV reader may get ahead of the threads
+/// building the table. Three threads share two cores: with 4, a column
+/// thread starved for about a second of a 4 s load each time the reader
+/// was not scheduled; 32 bank enough for the reader's turns to come.
+const QUEUED_BATCHES: usize = 32;
+
 /// Loads a CSV file: one thread reads and splits records (keeping exact
 /// line numbers), this one parses cells and builds the table, so reading
 /// and building overlap on two cores.
@@ -623,7 +629,7 @@ fn load_csv(
     delimiter: u8,
 ) -> Result<Table, LoadError> {
     let path = ctx.path.to_path_buf();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<CsvRead>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<CsvRead>(QUEUED_BATCHES);
     // Used batches go back to the reader, so their memory is reused.
     let (back_tx, back_rx) = std::sync::mpsc::channel::<CsvBatch>();
     std::thread::scope(|s| {
@@ -1064,8 +1070,8 @@ fn build_csv_parallel(
         b
     };
     let mut builders = [make(&groups[0]), make(&groups[1])];
-    let (tx0, rx0) = std::sync::mpsc::sync_channel::<std::sync::Arc<CsvBatch>>(4);
-    let (tx1, rx1) = std::sync::mpsc::sync_channel::<std::sync::Arc<CsvBatch>>(4);
+    let (tx0, rx0) = std::sync::mpsc::sync_channel::<std::sync::Arc<CsvBatch>>(QUEUED_BATCHES);
+    let (tx1, rx1) = std::sync::mpsc::sync_channel::<std::sync::Arc<CsvBatch>>(QUEUED_BATCHES);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<std::sync::Arc<CsvBatch>>();
     let [b0, b1] = &mut builders;
     let (g0, g1) = (&groups[0], &groups[1]);
@@ -1116,6 +1122,9 @@ fn build_csv_parallel(
             None => Ok([r0, r1]),
         }
     });
+    if super::build::tracing() {
+        super::build::trace_step(&format!("cells of {name} read"));
+    }
     let [r0, r1] = outcome?;
     let first = [r0.err(), r1.err()]
         .into_iter()
@@ -1165,9 +1174,22 @@ fn build_group(
     rx: std::sync::mpsc::Receiver<std::sync::Arc<CsvBatch>>,
     done: std::sync::mpsc::Sender<std::sync::Arc<CsvBatch>>,
 ) -> Result<(), GroupError> {
+    let mut waited = std::time::Duration::ZERO;
     let mut sized = false;
+    let mut size = |builder: &mut TableBuilder, batch: &CsvBatch| {
+        if !sized && !batch.items.is_empty() && total > 0 {
+            // The first records say how many the file holds, roughly.
+            sized = true;
+            let bytes = batch.bytes().len() + 1;
+            let rows = (total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
+            builder.reserve(rows.min(super::build::MAX_ROWS as usize));
+        }
+    };
     let mut lines: Vec<u64> = Vec::new();
-    for batch in rx.iter() {
+    loop {
+        let t = std::time::Instant::now();
+        let Ok(batch) = rx.recv() else { break };
+        waited += t.elapsed();
         // The reader checked the batch is UTF-8; fields are sliced from it.
         let text = batch.text.as_deref();
         let field_bytes = |f: usize| {
@@ -1185,6 +1207,28 @@ fn build_group(
                 None => std::str::from_utf8(&batch.data[range]).ok(),
             }
         };
+        // The usual batch: UTF-8, every record whole. Its cells are read
+        // straight from the field ends (record r's field c is field
+        // r * width + c), with no list of cells to build first.
+        if let Some(t) = text.filter(|_| {
+            batch.items.iter().all(
+                |item| matches!(item, CsvItem::Row { fields, .. } if *fields as usize == width),
+            )
+        }) {
+            let rows = batch.items.len();
+            // Each field is followed by an ASCII separator, so its bounds
+            // are char boundaries of the UTF-8 text.
+            let cell = |r: usize, i: usize| CellIn::Text(&t[field_bytes(r * width + group[i])]);
+            if let Err(e) = builder.push_batch(rows, cell) {
+                let line = match &batch.items[e.row] {
+                    CsvItem::Row { line, .. } | CsvItem::Bad { line, .. } => *line,
+                };
+                return Err(group_error(builder, group, line, e));
+            }
+            size(builder, &batch);
+            let _ = done.send(batch);
+            continue;
+        }
         let mut cells: Vec<CellIn<'_>> = Vec::with_capacity(batch.items.len() * group.len());
         lines.clear();
         let mut stop: Option<GroupError> = None;
@@ -1238,33 +1282,39 @@ fn build_group(
         }
         let k = group.len();
         if let Err(e) = builder.push_batch(lines.len(), |r, i| cells[r * k + i]) {
-            let name = &builder.column_names()[e.column];
-            let (class, message) = match e.kind {
-                BatchErrorKind::Account => (2, format!("`{name}` {}", e.message)),
-                BatchErrorKind::Value => (3, format!("`{name}`: {}", e.message)),
-                BatchErrorKind::Key => (4, format!("`{name}`: {}", e.message)),
-            };
-            return Err(GroupError {
-                line: lines[e.row],
-                class,
-                column: Some(group[e.column]),
-                message,
-            });
+            return Err(group_error(builder, group, lines[e.row], e));
         }
         if let Some(e) = stop {
             return Err(e);
         }
-        if !sized && !batch.items.is_empty() && total > 0 {
-            // The first records say how many the file holds, roughly.
-            sized = true;
-            let bytes = batch.bytes().len() + 1;
-            let rows = (total as f64 / bytes as f64 * batch.items.len() as f64 * 1.02) as usize;
-            builder.reserve(rows.min(super::build::MAX_ROWS as usize));
-        }
         drop(cells);
+        size(builder, &batch);
         let _ = done.send(batch);
     }
+    if super::build::tracing() {
+        let names = builder.column_names().join(", ");
+        eprintln!(
+            "waited for records: {:.2} s ({names})",
+            waited.as_secs_f64()
+        );
+    }
     Ok(())
+}
+
+/// A bad cell met by one column group, as the group's error at `line`.
+fn group_error(builder: &TableBuilder, group: &[usize], line: u64, e: BatchError) -> GroupError {
+    let name = &builder.column_names()[e.column];
+    let (class, message) = match e.kind {
+        BatchErrorKind::Account => (2, format!("`{name}` {}", e.message)),
+        BatchErrorKind::Value => (3, format!("`{name}`: {}", e.message)),
+        BatchErrorKind::Key => (4, format!("`{name}`: {}", e.message)),
+    };
+    GroupError {
+        line,
+        class,
+        column: Some(group[e.column]),
+        message,
+    }
 }
 
 /// The building half of [`load_csv`].
