@@ -74,10 +74,14 @@ enum Parsed<'a> {
 /// `7`, `215827`; not `007` or `+7`) are kept in `ints` instead, a plain
 /// array from the integer to its code: account ids in a `ref` column then
 /// cost an array read instead of a hash and three cache misses.
+///
+/// The first [`SHORT_MAX`] values of at most 16 bytes (enum values, tags,
+/// names) are kept in `short` instead, keyed by their bytes themselves.
 #[derive(Default)]
 struct Dict {
     values: Strings,
     table: hashbrown::HashTable<u64>,
+    short: ShortCodes,
     codes: Codes,
     /// `ints[n]` is the code of the value `n` plus one, or 0 when unknown.
     ints: Vec<u32>,
@@ -85,6 +89,109 @@ struct Dict {
     /// kept in row order and coded at finish ([`RowText::into_dictionary`]);
     /// `codes` then holds a placeholder for each present row.
     rows: Option<RowText>,
+}
+
+/// Values a [`ShortCodes`] holds at most: its table then stays in a
+/// core's cache (192 KiB).
+const SHORT_MAX: usize = 4096;
+
+/// Codes of values of at most 16 bytes, found by the bytes themselves
+/// packed into two words (with the length, a value's exact identity): no
+/// hash of the text through a general hasher and no comparison of bytes
+/// kept elsewhere. Open addressing, at most half full.
+#[derive(Default)]
+struct ShortCodes {
+    slots: Vec<ShortSlot>,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Default)]
+struct ShortSlot {
+    words: [u64; 2],
+    /// The value's length plus one (0: an empty slot).
+    len: u32,
+    code: u32,
+}
+
+/// A value of at most 16 bytes as two words that, with its length, tell
+/// it from every other value of that length: for 8 to 16 bytes its first
+/// and last eight, for 4 to 7 its first and last four, else each byte.
+#[inline]
+fn short_words(v: &[u8]) -> Option<[u64; 2]> {
+    let n = v.len();
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let half = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes")) as u64;
+    match n {
+        0 => Some([0, 0]),
+        1..=3 => Some([
+            v[0] as u64 | (v[n / 2] as u64) << 8 | (v[n - 1] as u64) << 16,
+            0,
+        ]),
+        4..=7 => Some([half(&v[..4]) | half(&v[n - 4..]) << 32, 0]),
+        8..=16 => Some([word(&v[..8]), word(&v[n - 8..])]),
+        _ => None,
+    }
+}
+
+impl ShortCodes {
+    #[inline]
+    fn slot(&self, words: [u64; 2], len: u32) -> usize {
+        let h = (words[0] ^ words[1].rotate_left(29) ^ (len as u64) << 56)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // the top bits, as many as the table is long
+        (h >> (64 - self.slots.len().trailing_zeros())) as usize
+    }
+
+    /// The code of the value with these words and length, if held.
+    #[inline]
+    fn find(&self, words: [u64; 2], len: usize) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let len = len as u32 + 1;
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(words, len);
+        loop {
+            let s = &self.slots[i];
+            if s.len == len && s.words == words {
+                return Some(s.code);
+            }
+            if s.len == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.len >= SHORT_MAX
+    }
+
+    /// Adds a value not held yet (the table must not be full).
+    fn insert(&mut self, words: [u64; 2], len: usize, code: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = vec![ShortSlot::default(); (self.slots.len() * 2).max(16)];
+            let old = std::mem::replace(&mut self.slots, grown);
+            for s in old.into_iter().filter(|s| s.len != 0) {
+                self.put(s);
+            }
+        }
+        self.put(ShortSlot {
+            words,
+            len: len as u32 + 1,
+            code,
+        });
+        self.len += 1;
+    }
+
+    fn put(&mut self, slot: ShortSlot) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.slot(slot.words, slot.len);
+        while self.slots[i].len != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
 }
 
 /// The values of the present rows of a mostly distinct column (emails), in
@@ -235,11 +342,19 @@ impl Dict {
     }
 
     fn find(&self, v: &str) -> Option<u32> {
-        match small_int(v) {
+        if let Some(n) = small_int(v) {
             // Small integers are found through `ints` alone.
-            Some(n) => self.ints.get(n).filter(|&&c| c != 0).map(|&c| c - 1),
-            None => self.find_tagged(v, tag(v)),
+            return self.ints.get(n).filter(|&&c| c != 0).map(|&c| c - 1);
         }
+        if let Some(words) = short_words(v.as_bytes()) {
+            match self.short.find(words, v.len()) {
+                Some(c) => return Some(c),
+                // Until it is full, `short` holds every short value.
+                None if !self.short.is_full() => return None,
+                None => {}
+            }
+        }
+        self.find_tagged(v, tag(v))
     }
 
     #[inline]
@@ -266,6 +381,7 @@ impl Dict {
         }
         self.values = Strings::new();
         self.table = hashbrown::HashTable::new();
+        self.short = ShortCodes::default();
         self.ints = Vec::new();
         self.rows = Some(rows);
     }
@@ -307,6 +423,17 @@ impl Dict {
             }
             self.ints[n] = c + 1;
             return (c, true);
+        }
+        if let Some(words) = short_words(v.as_bytes()) {
+            match self.short.find(words, v.len()) {
+                Some(c) => return (c, false),
+                None if !self.short.is_full() => {
+                    let c = self.values.push(v);
+                    self.short.insert(words, v.len(), c);
+                    return (c, true);
+                }
+                None => {}
+            }
         }
         let t = tag(v);
         match self.find_tagged(v, t) {
@@ -719,8 +846,8 @@ impl TableBuilder {
             let limit = first.as_ref().map_or(rows, |e| e.row + 1);
             let is_ref = self.ref_keys.is_some() && self.ref_columns.contains(&i);
             // Cells go through a loop specialised to the column; a cell it
-            // leaves (a new account, a list, a bad value; every key) goes
-            // the general way, and the loop goes on after it.
+            // leaves (a new account, a list, a bad value; every text key)
+            // goes the general way, and the loop goes on after it.
             let keyed = self.key == Some(i);
             let text = |r: usize| match cell(r, i) {
                 CellIn::Text(t) => Some(t),
@@ -728,11 +855,12 @@ impl TableBuilder {
             };
             let mut r = 0;
             while r < limit {
-                if !keyed {
+                if !keyed || matches!(self.builders[i], Builder::Num { .. }) {
                     let spec = self.specs[i].as_ref();
                     let refs = self.ref_keys.as_ref().filter(|_| is_ref);
+                    let unique = keyed.then_some(&mut self.int_keys);
                     let builder = &mut self.builders[i];
-                    r = fast_cells(builder, spec, refs, self.len, r..limit, text);
+                    r = fast_cells(builder, spec, refs, unique, self.len, r..limit, text);
                     if r == limit {
                         break;
                     }
@@ -1002,16 +1130,23 @@ fn is_blank(text: &str) -> bool {
 /// [`append`] would one cell at a time, and returns the first row it left
 /// alone, for the general path to append or report: a list cell, or a
 /// cell that does not fit (in a `ref` column, whose table's keys are
-/// `refs`, one naming no account). Rows are numbered from `base`.
+/// `refs`, one naming no account; in a numeric key column, whose keys so
+/// far are `unique`, a missing or repeated key). Rows are numbered from
+/// `base`.
+#[allow(clippy::too_many_arguments)]
 fn fast_cells<'a>(
     builder: &mut Builder,
     spec: Option<&FieldSpec>,
     refs: Option<&KeySet>,
+    unique: Option<&mut IntKeys>,
     base: u32,
     rows: std::ops::Range<usize>,
     text: impl Fn(usize) -> Option<&'a str>,
 ) -> usize {
     let limit = rows.end;
+    if unique.is_some() && !matches!(builder, Builder::Num { .. }) {
+        return rows.start;
+    }
     match builder {
         Builder::Bool { trues, present } => {
             for r in rows.clone() {
@@ -1032,17 +1167,14 @@ fn fast_cells<'a>(
                 return rows.start;
             };
             let format = spec.format.as_deref();
+            let out = (keys, present, unique, base, rows, text);
             match (&spec.ty, format) {
-                (FieldType::Int, _) => num_cells(keys, present, base, rows, text, parse_int),
-                (FieldType::Date, None) => {
-                    num_cells(keys, present, base, rows, text, time::parse_date)
-                }
-                (FieldType::DateTime, None) => num_cells(keys, present, base, rows, text, |t| {
+                (FieldType::Int, _) => num_cells(out, parse_int),
+                (FieldType::Date, None) => num_cells(out, time::parse_date),
+                (FieldType::DateTime, None) => num_cells(out, |t| {
                     time::parse_date(t).or_else(|| time::parse_datetime(t))
                 }),
-                (ty, format) => num_cells(keys, present, base, rows, text, |t| {
-                    parse_key(ty, format, t)
-                }),
+                (ty, format) => num_cells(out, |t| parse_key(ty, format, t)),
             }
         }
         Builder::Dict { dict, declared } => {
@@ -1135,22 +1267,34 @@ fn fast_cells<'a>(
 
 /// [`fast_cells`] for a numeric column whose cells `parse` reads.
 #[inline]
-fn num_cells<'a>(
-    keys: &mut KeysBuilder,
-    present: &mut BitsBuilder,
-    base: u32,
-    rows: std::ops::Range<usize>,
-    text: impl Fn(usize) -> Option<&'a str>,
+fn num_cells<'a, 'k>(
+    (keys, present, mut unique, base, rows, text): (
+        &mut KeysBuilder,
+        &mut BitsBuilder,
+        Option<&'k mut IntKeys>,
+        u32,
+        std::ops::Range<usize>,
+        impl Fn(usize) -> Option<&'a str>,
+    ),
     parse: impl Fn(&str) -> Option<i64>,
 ) -> usize {
     let limit = rows.end;
     for r in rows {
         let Some(t) = text(r) else { return r };
         if is_blank(t) {
+            if unique.is_some() {
+                return r;
+            }
             keys.push(None);
             continue;
         }
         let Some(k) = parse(t) else { return r };
+        if let Some(seen) = unique.as_deref_mut() {
+            if seen.contains(k) {
+                return r;
+            }
+            seen.insert(k);
+        }
         keys.push(Some(k));
         present.push(base + r as u32);
     }
@@ -1635,6 +1779,48 @@ mod tests {
         assert_eq!(d.code_new(&far), (6, true));
         assert_eq!(d.find(&far), Some(6));
         assert_eq!(d.code_new(&far), (6, false));
+    }
+
+    #[test]
+    fn short_values_past_the_short_table_are_found_in_the_hash_table() {
+        let mut d = Dict::default();
+        let value = |n: usize| format!("s{n}");
+        let n = SHORT_MAX + 500;
+        for i in 0..n {
+            assert_eq!(d.code_new(&value(i)), (i as u32, true));
+        }
+        assert!(d.short.is_full());
+        for i in 0..n {
+            assert_eq!(d.find(&value(i)), Some(i as u32));
+            assert_eq!(d.code_new(&value(i)), (i as u32, false));
+        }
+        assert_eq!(d.find("s-1"), None);
+        // long values never enter the short table
+        let long = "x".repeat(17);
+        assert_eq!(d.code_new(&long), (n as u32, true));
+        assert_eq!(d.find(&long), Some(n as u32));
+        assert_eq!(d.find(&long[1..]), None);
+    }
+
+    proptest::proptest! {
+        /// Two values of at most 16 bytes get the same words and length
+        /// exactly when they are equal.
+        #[test]
+        fn short_words_tell_every_two_values_apart(
+            a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=16),
+            b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..=16),
+            flip in 0usize..16,
+        ) {
+            let words = |v: &[u8]| (short_words(v), v.len());
+            proptest::prop_assert_eq!(words(&a) == words(&b), a == b);
+            // and a value differing from `a` in one byte
+            if !a.is_empty() {
+                let mut c = a.clone();
+                c[flip % a.len()] ^= 1;
+                proptest::prop_assert_ne!(words(&a), words(&c));
+            }
+            proptest::prop_assert_eq!(short_words(&[0u8; 17]), None);
+        }
     }
 
     #[test]
