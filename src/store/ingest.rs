@@ -880,6 +880,12 @@ fn read_plain(
                 .unwrap_or(buf.len());
             skip_ending = at == buf.len() && !eof;
         }
+        // The next quote or carriage return: lines before it are plain
+        // without looking at each of them again.
+        let special_from = |from: usize| {
+            memchr::memchr2(b'"', b'\r', &buf[from..]).map_or(buf.len(), |i| from + i)
+        };
+        let mut special = special_from(at);
         loop {
             let rest = &buf[at..];
             let (raw, next) = match memchr::memchr(b'\n', rest) {
@@ -889,8 +895,14 @@ fn read_plain(
                 None => break,
             };
             let body = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if body.len() > limits::MAX_RECORD_BYTES || memchr::memchr2(b'"', b'\r', body).is_some()
-            {
+            if special < next {
+                if special < at + body.len() {
+                    return Some((base + at as u64, line, file));
+                }
+                // the `\r` of this line's `\r\n`
+                special = special_from(next);
+            }
+            if body.len() > limits::MAX_RECORD_BYTES {
                 return Some((base + at as u64, line, file));
             }
             if !body.is_empty() {
