@@ -1,7 +1,29 @@
 //! Columns and their indexes. Row number = position in the table, so a set
 //! of row numbers is an answer with no lookup.
 //!
-//! LAYOUT_DOC_PLACEHOLDER
+//! Every column keeps, beside its index, the set of rows where it has a
+//! value (`present`), both as a [`RoaringBitmap`] and as [`Bits`] (rows in
+//! 2^16-row blocks, each a sorted `u16` array or 1,024 dense words) for
+//! block-at-a-time evaluation.
+//!
+//! - [`DictColumn`] (enum, string, ref): the distinct values in one
+//!   buffer ([`Strings`]), a code per row ([`Codes`], 8, 16 or 32 bits
+//!   wide) and the rows of each value: one bitmap per value up to
+//!   4,096 values (`MAX_BITMAP_POSTINGS`), else rows sorted by code, built on
+//!   first use (emails are shown far more often than searched).
+//! - [`NumColumn`] (int, float, date, datetime): an ordered `i64` key per
+//!   row (floats through [`float_key`]), packed per block as
+//!   `base + scale * raw` with `raw` as narrow as the block allows
+//!   ([`KeyBlock`]). Its index splits the present rows into
+//!   [`FINE_BUCKETS`] buckets of contiguous key ranges and similar size,
+//!   each with its rows, grouped into [`COARSE_BUCKETS`] coarse buckets
+//!   with cumulative ("rows of this bucket and above") bitmaps. A range is
+//!   the difference of two cumulative bitmaps, corrected by a few whole
+//!   fine buckets, with keys tested only in the (at most two) buckets the
+//!   range cuts. Ranges asked for again are kept in a [`RangeCache`].
+//! - [`BoolColumn`]: the rows that are true, and the present rows.
+//! - [`SetColumn`]: the rows holding each member, and each row's member
+//!   codes (for printing).
 
 use super::bits::{self, Bits, BitsBuilder, Words, BLOCK_ROWS};
 use super::buf::{Buf, Text};

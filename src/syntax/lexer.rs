@@ -8,7 +8,7 @@
 //! Two stages, like the pipeline:
 //! 1. [`logos`] cuts the text into raw lexemes (words, literals, operators,
 //!    punctuation); a character it cannot read becomes an error lexeme.
-//! 2. A [`Context`] walks the lexemes once, loosely following the grammar,
+//! 2. A `Context` walks the lexemes once, loosely following the grammar,
 //!    to tell a field from a value from a keyword (`role = today`: a field,
 //!    an operator, a keyword) and to know what may come next.
 //!

@@ -1,6 +1,6 @@
 //! Query text → AST, with the pest grammar in `grammar/segment.pest`.
 //!
-//! Before pest runs, [`prescan`] checks the documented [`limits`] (size,
+//! Before pest runs, `prescan` checks the documented [`limits`] (size,
 //! nesting depth) and bracket/quote balance in one linear pass, so no input
 //! can exhaust the stack and unbalanced input gets a precise error.
 
