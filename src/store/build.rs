@@ -455,23 +455,19 @@ impl Dict {
 }
 
 /// The keys of a table as text, for checking `ref` cells: canonical small
-/// integers (the usual account ids) in a bitset, any other key in a hash
-/// set, so checking an id costs a bit test instead of hashing a string.
+/// integers (the usual account ids) as [`IntKeys`], any other key in a
+/// hash set, so checking an id costs a bit test instead of hashing a
+/// string.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
-    small: Vec<u64>,
+    ints: IntKeys,
     other: AHashSet<String>,
 }
 
 impl KeySet {
     pub fn insert(&mut self, key: String) {
         match small_int(&key) {
-            Some(n) => {
-                if self.small.len() <= n / 64 {
-                    self.small.resize((n / 64 + 1).next_power_of_two(), 0);
-                }
-                self.small[n / 64] |= 1 << (n % 64);
-            }
+            Some(n) => self.ints.insert(n as i64),
             None => {
                 self.other.insert(key);
             }
@@ -480,10 +476,7 @@ impl KeySet {
 
     pub fn contains(&self, key: &str) -> bool {
         match small_int(key) {
-            Some(n) => self
-                .small
-                .get(n / 64)
-                .is_some_and(|w| w >> (n % 64) & 1 == 1),
+            Some(n) => self.ints.contains(n as i64),
             None => self.other.contains(key),
         }
     }
@@ -501,7 +494,7 @@ impl FromIterator<String> for KeySet {
 
 /// Int keys seen so far: a plain bitset for the usual small non-negative
 /// ids (at most 32 MiB of it), a hash set for any other.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct IntKeys {
     small: Vec<u64>,
     other: AHashSet<i64>,
