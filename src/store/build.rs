@@ -452,6 +452,35 @@ impl Dict {
     fn code(&mut self, v: &str) -> u32 {
         self.code_new(v).0
     }
+
+    /// Appends a present row of an undeclared column: its value coded now,
+    /// or kept in row order once the column is deferred.
+    #[inline]
+    fn push_text(&mut self, v: &str) {
+        match &mut self.rows {
+            Some(rows) => {
+                rows.push(v);
+                self.codes.push(0);
+            }
+            None => {
+                let c = self.code(v);
+                self.codes.push(c);
+            }
+        }
+    }
+
+    /// Appends a present row of a column typed at finish, telling
+    /// `inference` of each value the first time it is seen.
+    #[inline]
+    fn push_inferred(&mut self, v: &str, inference: &mut Inference) {
+        let (c, new) = self.code_new(v);
+        if new {
+            inference.observe(v);
+        } else {
+            inference.present += 1;
+        }
+        self.codes.push(c);
+    }
 }
 
 /// The keys of a table as text, for checking `ref` cells: canonical small
@@ -1118,7 +1147,7 @@ fn is_blank(text: &str) -> bool {
     }
 }
 
-/// Appends the text cells `rows` of one column (not the key) in a loop
+/// Appends the text cells `rows` of one column (not a text key) in a loop
 /// specialised to its builder, exactly as [`TableBuilder::parse`] and
 /// [`append`] would one cell at a time, and returns the first row it left
 /// alone, for the general path to append or report: a list cell, or a
@@ -1137,9 +1166,7 @@ fn fast_cells<'a>(
     text: impl Fn(usize) -> Option<&'a str>,
 ) -> usize {
     let limit = rows.end;
-    if unique.is_some() && !matches!(builder, Builder::Num { .. }) {
-        return rows.start;
-    }
+    debug_assert!(unique.is_none() || matches!(builder, Builder::Num { .. }));
     match builder {
         Builder::Bool { trues, present } => {
             for r in rows.clone() {
@@ -1186,12 +1213,8 @@ fn fast_cells<'a>(
                 } else if *declared {
                     let Some(c) = dict.find(t) else { return r };
                     dict.codes.push(c);
-                } else if let Some(rows) = &mut dict.rows {
-                    rows.push(t);
-                    dict.codes.push(0);
                 } else {
-                    let c = dict.code(t);
-                    dict.codes.push(c);
+                    dict.push_text(t);
                 }
             }
             limit
@@ -1201,15 +1224,9 @@ fn fast_cells<'a>(
                 let Some(t) = text(r) else { return r };
                 if is_blank(t) {
                     dict.codes.push(MISSING);
-                    continue;
-                }
-                let (c, new) = dict.code_new(t);
-                if new {
-                    inference.observe(t);
                 } else {
-                    inference.present += 1;
+                    dict.push_inferred(t, inference);
                 }
-                dict.codes.push(c);
             }
             limit
         }
@@ -1346,25 +1363,8 @@ fn append(b: &mut Builder, row: u32, p: Parsed<'_>) {
         (Builder::Dict { dict, .. } | Builder::Infer { dict, .. }, Parsed::Missing) => {
             dict.codes.push(MISSING)
         }
-        (Builder::Infer { dict, inference }, Parsed::Text(t)) => {
-            let (c, new) = dict.code_new(t);
-            if new {
-                inference.observe(t);
-            } else {
-                inference.present += 1;
-            }
-            dict.codes.push(c);
-        }
-        (Builder::Dict { dict, .. }, Parsed::Text(t)) => match &mut dict.rows {
-            Some(rows) => {
-                rows.push(t);
-                dict.codes.push(0);
-            }
-            None => {
-                let c = dict.code(t);
-                dict.codes.push(c);
-            }
-        },
+        (Builder::Infer { dict, inference }, Parsed::Text(t)) => dict.push_inferred(t, inference),
+        (Builder::Dict { dict, .. }, Parsed::Text(t)) => dict.push_text(t),
         (Builder::Dict { dict, .. }, Parsed::Code(c)) => dict.codes.push(c),
         (Builder::Num { keys, .. }, Parsed::Missing) => keys.push(None),
         (Builder::Num { keys, present }, Parsed::Key(k)) => {
