@@ -613,9 +613,9 @@ enum CsvItem {
 }
 
 /// Batches (about 0.7 MB each) a CSV reader may get ahead of the threads
-/// building the table. Three threads share two cores: with 4, a column
-/// thread starved for about a second of a 4 s load each time the reader
-/// was not scheduled; 32 bank enough for the reader's turns to come.
+/// building the table. More threads than cores share the machine: with 4,
+/// a column thread starved for about a second of a 4 s load whenever the
+/// reader was not scheduled; 32 bank enough for the reader's turns to come.
 const QUEUED_BATCHES: usize = 32;
 
 /// Loads a CSV file: one thread reads and splits records (keeping exact
@@ -1039,9 +1039,9 @@ struct GroupError {
 
 /// Builds a CSV table with [`COLUMN_GROUPS`] threads, each parsing and
 /// indexing a group of the columns of every record (all see every
-/// record). Only used when a
-/// bad row stops the load: then the rows past the first error do not
-/// matter, and the error reported is the one a single thread would meet.
+/// record). Only used when a bad row stops the load: then the rows past
+/// the first error do not matter, and the error reported is the one a
+/// single thread would meet.
 fn build_csv_parallel(
     name: &str,
     columns: &[(String, Option<FieldSpec>)],
